@@ -1,0 +1,135 @@
+//! The command line, as `compliance.md` fixes it: these names and flags are
+//! a contract with scripts and cron jobs.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "posture",
+    version,
+    about = "Offline compliance analytics for Defender for Endpoint security settings",
+    long_about = "Offline compliance analytics for Defender for Endpoint security settings.\n\n\
+        Agent status reports are ingested into a Parquet lake, queried with SQL, and rendered \
+        into an HTML report with CSV and a checksummed manifest.",
+    after_help = "Typical night:\n  \
+        posture ingest --lake lake/ inbox/\n  \
+        posture report --lake lake/ --out reports/today/\n\n\
+        Try it on the bundled fleet:\n  \
+        posture ingest --lake /tmp/lake sample-data/\n  \
+        posture query --lake /tmp/lake compliance_by_platform"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Ingest agent reports (NDJSON, JSON arrays, gzip) from files or folders into the lake
+    #[command(
+        after_help = "Every report read is either new, a duplicate of one already in the \
+        lake (same report_id), or quarantined with its file, line and reason (see the \
+        `quarantine` table). The run is committed atomically; it ends with the line\n  \
+        ingested: read=R new=N duplicate=D quarantined=Q\n\n\
+        Exit status: 0 on success (quarantined reports included), 1 on failure (nothing \
+        committed), 2 when some file could not be read to its end (the rest was committed)."
+    )]
+    Ingest {
+        /// The lake folder (created if missing)
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// Files or folders to read, recursively
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Rows held in memory before they are written out (bounds memory)
+        #[arg(long, value_name = "N", default_value_t = 1_000_000, hide = true)]
+        batch_rows: usize,
+    },
+    /// Run a named compliance query (see --list)
+    Query {
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// The query's name, e.g. compliance_by_policy
+        #[arg(required_unless_present = "list", value_name = "NAME")]
+        name: Option<String>,
+        /// List the named queries and what each answers
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        snapshot: SnapshotArgs,
+        /// Days of history for compliance_trend
+        #[arg(long, value_name = "N", default_value_t = 30)]
+        days: u32,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run read-only SQL over the lake's tables
+    Sql {
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// A SELECT statement over reports, policy_states, setting_states, ingest_log, quarantine
+        #[arg(value_name = "SQL")]
+        sql: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write the HTML report, CSV files and manifest into a folder
+    Report {
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// The output folder (created if missing)
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        snapshot: SnapshotArgs,
+    },
+    /// Check a report bundle against its manifest
+    Verify {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Generate a realistic fleet of agent reports (deterministic per seed)
+    Generate {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, value_name = "N", default_value_t = 300)]
+        devices: u32,
+        #[arg(long, value_name = "N", default_value_t = 14)]
+        days: u32,
+        /// Check-ins per device per day (real agents: about 16)
+        #[arg(long, value_name = "N", default_value_t = 2)]
+        checkins_per_day: u32,
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seed: u64,
+        /// First day of the fleet's history (UTC)
+        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2026-11-01")]
+        start: NaiveDate,
+        /// Write .ndjson.gz instead of .ndjson
+        #[arg(long)]
+        gzip: bool,
+    },
+}
+
+/// The snapshot a query or report is computed for.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SnapshotArgs {
+    /// The UTC day to report as of (end of day); default: the day of the newest report
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// A device whose latest report is older than this many days is stale
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub stale_days: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns, for people
+    Table,
+    /// RFC 4180 with a header row
+    Csv,
+    /// A JSON array of objects
+    Json,
+}

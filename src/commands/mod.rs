@@ -1,0 +1,73 @@
+//! One small file per subcommand: each turns its flags into options and
+//! calls the stage that does the work.
+
+mod generate;
+mod ingest;
+mod query;
+mod report;
+mod sql;
+mod verify;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+
+/// Runs one subcommand; the exit code covers outcomes that are not errors
+/// but that a script must see (a file that could not be read to its end).
+pub fn run(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Ingest {
+            lake,
+            paths,
+            batch_rows,
+        } => ingest::run(lake, paths, batch_rows),
+        Command::Query {
+            lake,
+            name,
+            list,
+            snapshot,
+            days,
+            format,
+        } => query::run(lake, name, list, snapshot, days, format),
+        Command::Sql { lake, sql, format } => sql::run(lake, &sql, format),
+        Command::Report {
+            lake,
+            out,
+            snapshot,
+        } => report::run(lake, out, snapshot),
+        Command::Verify { dir } => verify::run(&dir),
+        Command::Generate {
+            out,
+            devices,
+            days,
+            checkins_per_day,
+            seed,
+            start,
+            gzip,
+        } => generate::run(crate::generate::GenerateOptions {
+            out,
+            devices,
+            days,
+            checkins_per_day,
+            seed,
+            start,
+            gzip,
+        }),
+    }
+}
+
+/// The `hint:` line for an error, if any part of it carries one.
+pub fn hint(e: &anyhow::Error) -> Option<String> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<crate::Hinted>())
+        .map(|h| h.hint.clone())
+}
+
+/// A tokio runtime for the stages that are async (DataFusion).
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,259 @@
+//! The ingest stage: agent reports from an inbox into the lake, losing
+//! nothing. Every report read lands, is counted as a duplicate of one already
+//! there, or is quarantined with its position and one reason.
+//!
+//! Memory is bounded by `IngestOptions::batch_rows`, not by the input: rows
+//! are flushed to staged Parquet files as they accumulate, and the whole run
+//! is committed at once at the end.
+
+mod report;
+mod rows;
+mod source;
+
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use chrono::NaiveDate;
+
+pub use report::{Device, Policy, Report, SCHEMA_V1, Setting, State, parse, parse_timestamp_us};
+pub use rows::FileCounts;
+pub use source::{Position, discover};
+
+use crate::lake::{self, Staging, Table};
+use rows::{ReportRows, RunRows};
+use source::{Record, SourceError};
+
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub lake: PathBuf,
+    pub paths: Vec<PathBuf>,
+    /// Rows (reports + policy states + setting states) held in memory before
+    /// they are written out to staged Parquet files.
+    pub batch_rows: usize,
+    /// Progress on stderr; the command turns it on when stderr is a terminal.
+    pub progress: bool,
+    /// When the run happened, in UTC microseconds: stamped on every row.
+    pub ingested_at_us: i64,
+}
+
+impl IngestOptions {
+    pub const DEFAULT_BATCH_ROWS: usize = 1_000_000;
+
+    pub fn new(lake: PathBuf, paths: Vec<PathBuf>) -> IngestOptions {
+        IngestOptions {
+            lake,
+            paths,
+            batch_rows: Self::DEFAULT_BATCH_ROWS,
+            progress: std::io::stderr().is_terminal(),
+            ingested_at_us: chrono::Utc::now().timestamp_micros(),
+        }
+    }
+}
+
+/// The totals of a run; `read = new + duplicate + quarantined` always.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    pub files: u64,
+    pub counts: FileCounts,
+    /// Files that could not be read to the end, with why. What was read of
+    /// them before the error is ingested; the files stay in the inbox.
+    pub file_errors: Vec<(PathBuf, String)>,
+}
+
+impl IngestSummary {
+    /// The summary line of the contract.
+    pub fn line(&self) -> String {
+        let c = &self.counts;
+        format!(
+            "ingested: read={} new={} duplicate={} quarantined={}",
+            c.read, c.new, c.duplicate, c.quarantined
+        )
+    }
+}
+
+/// One run of the ingest, with everything it holds between files.
+struct Run<'a> {
+    lake: &'a Path,
+    run_id: String,
+    staging: Staging,
+    rows: ReportRows,
+    run_rows: RunRows,
+    /// Report ids already in the lake (by date partition, loaded on first
+    /// use) or accepted earlier in this run.
+    seen: HashMap<NaiveDate, HashSet<String>>,
+    batch_rows: usize,
+    flushes: usize,
+    totals: FileCounts,
+}
+
+impl Run<'_> {
+    fn accept(&mut self, report: &Report, file: &str) -> Result<bool> {
+        let date = lake::utc_date(report.observed_at_us);
+        if !self.seen.contains_key(&date) {
+            let ids = lake::report_ids_in_partition(self.lake, date)?;
+            self.seen.insert(date, ids);
+        }
+        let ids = self.seen.get_mut(&date).expect("loaded above");
+        if ids.contains(&report.report_id) {
+            return Ok(false);
+        }
+        ids.insert(report.report_id.clone());
+        self.rows.push(report, file);
+        Ok(true)
+    }
+
+    fn handle(&mut self, record: Record<'_>, file: &str, counts: &mut FileCounts) -> Result<()> {
+        counts.read += 1;
+        match record {
+            Record::Report(position, text) => match report::parse(text) {
+                Ok(report) => {
+                    if self.accept(&report, file)? {
+                        counts.new += 1;
+                    } else {
+                        counts.duplicate += 1;
+                    }
+                }
+                Err(reason) => {
+                    counts.quarantined += 1;
+                    self.run_rows.quarantine(file, position, &reason, text);
+                }
+            },
+            Record::Unreadable(position, reason, raw) => {
+                counts.quarantined += 1;
+                self.run_rows.quarantine(file, position, &reason, &raw);
+            }
+        }
+        if self.rows.rows() >= self.batch_rows || self.run_rows.quarantined_bytes() >= 256 << 20 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the rows held so far to staged files.
+    fn flush(&mut self) -> Result<()> {
+        let stem = format!("part-{}-{:05}", self.run_id, self.flushes);
+        self.flushes += 1;
+        for (table, batch) in self.rows.take() {
+            lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
+        }
+        let quarantine = self.run_rows.take_quarantine();
+        lake::stage_partitioned(
+            &mut self.staging,
+            Table::Quarantine,
+            &quarantine,
+            "ingested_at",
+            &stem,
+        )?;
+        Ok(())
+    }
+}
+
+/// Prints progress on stderr at most a few times a second.
+struct Progress {
+    enabled: bool,
+    last: Instant,
+    started: Instant,
+}
+
+impl Progress {
+    fn tick(&mut self, files_done: usize, files: usize, totals: &FileCounts, force: bool) {
+        if !self.enabled || (!force && self.last.elapsed() < Duration::from_millis(250)) {
+            return;
+        }
+        self.last = Instant::now();
+        let rate = totals.read as f64 / self.started.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r\x1b[2Kingesting: {files_done}/{files} files, {} reports ({rate:.0}/s)",
+            totals.read
+        );
+        if force {
+            eprintln!();
+        }
+    }
+}
+
+/// Ingests every file under `options.paths` into the lake, as one atomic
+/// commit.
+pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
+    let lock = lake::lock_for_writing(&options.lake)?;
+    let files = discover(&options.paths)?;
+    let run_id = run_id(options.ingested_at_us);
+    let mut run = Run {
+        lake: &options.lake,
+        staging: Staging::new(&options.lake, &run_id)?,
+        rows: ReportRows::new(options.ingested_at_us),
+        run_rows: RunRows::new(&run_id, options.ingested_at_us),
+        run_id,
+        seen: HashMap::new(),
+        batch_rows: options.batch_rows.max(1),
+        flushes: 0,
+        totals: FileCounts::default(),
+    };
+    let mut summary = IngestSummary::default();
+    let mut progress = Progress {
+        enabled: options.progress,
+        last: Instant::now(),
+        started: Instant::now(),
+    };
+    for (done, path) in files.iter().enumerate() {
+        let name = path.to_string_lossy().into_owned();
+        let mut counts = FileCounts::default();
+        let outcome = source::read_file(path, &mut |record| run.handle(record, &name, &mut counts));
+        let (digest, error) = match outcome {
+            Ok(digest) => (Some(digest), None),
+            // A failure of the lake is fatal: nothing of the run is committed.
+            Err(SourceError::Sink(e)) => {
+                run.staging.abandon()?;
+                return Err(e);
+            }
+            Err(e @ SourceError::Read { .. }) => {
+                let message = e.to_string();
+                eprintln!("error: {message}");
+                summary.file_errors.push((path.clone(), message.clone()));
+                (None, Some(message))
+            }
+        };
+        run.run_rows.log_file(
+            &name,
+            digest.as_ref().map(|d| d.sha256.as_str()),
+            digest.as_ref().map_or(0, |d| d.bytes),
+            &counts,
+            error.as_deref(),
+        );
+        add(&mut run.totals, &counts);
+        progress.tick(done + 1, files.len(), &run.totals, false);
+    }
+    progress.tick(files.len(), files.len(), &run.totals, true);
+    run.flush()?;
+    let log = run.run_rows.take_log();
+    let stem = format!("part-{}-log", run.run_id);
+    lake::stage_partitioned(
+        &mut run.staging,
+        Table::IngestLog,
+        &log,
+        "ingested_at",
+        &stem,
+    )?;
+    run.staging.commit(&lock)?;
+    summary.files = files.len() as u64;
+    summary.counts = run.totals;
+    Ok(summary)
+}
+
+fn add(total: &mut FileCounts, c: &FileCounts) {
+    total.read += c.read;
+    total.new += c.new;
+    total.duplicate += c.duplicate;
+    total.quarantined += c.quarantined;
+}
+
+/// Sortable and unique per run: the start time, then the process id.
+fn run_id(ingested_at_us: i64) -> String {
+    let at = chrono::DateTime::from_timestamp_micros(ingested_at_us)
+        .expect("now is in range")
+        .format("%Y%m%dT%H%M%S%6fZ");
+    format!("{at}-{}", std::process::id())
+}

@@ -1,0 +1,365 @@
+//! Canonical rows: accepted reports flattened into Arrow record batches, one
+//! builder set per lake table, so the lake stage receives batches, not
+//! structs.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    TimestampMicrosecondBuilder, UInt64Builder,
+};
+
+use super::report::Report;
+use super::source::Position;
+use crate::lake::Table;
+
+fn ts() -> TimestampMicrosecondBuilder {
+    TimestampMicrosecondBuilder::new().with_timezone("UTC")
+}
+
+fn finish(table: Table, columns: Vec<ArrayRef>) -> RecordBatch {
+    RecordBatch::try_new(table.schema(), columns).expect("builders match the table schema")
+}
+
+/// Rows of `reports`, `policy_states` and `setting_states` for a batch of
+/// accepted reports.
+pub struct ReportRows {
+    ingested_at_us: i64,
+    // reports
+    r_report_id: StringBuilder,
+    r_tenant_id: StringBuilder,
+    r_observed_at: TimestampMicrosecondBuilder,
+    r_ingested_at: TimestampMicrosecondBuilder,
+    r_device_id: StringBuilder,
+    r_aad_device_id: StringBuilder,
+    r_device_name: StringBuilder,
+    r_os_platform: StringBuilder,
+    r_os_version: StringBuilder,
+    r_agent_version: StringBuilder,
+    r_managed_by: StringBuilder,
+    r_enrollment_status: Int64Builder,
+    r_join_type: StringBuilder,
+    r_health_status: StringBuilder,
+    r_machine_group: StringBuilder,
+    r_is_domain_controller: BooleanBuilder,
+    r_source_file: StringBuilder,
+    r_tags: ListBuilder<StringBuilder>,
+    // policy_states
+    p_report_id: StringBuilder,
+    p_device_id: StringBuilder,
+    p_observed_at: TimestampMicrosecondBuilder,
+    p_policy_id: StringBuilder,
+    p_policy_name: StringBuilder,
+    p_policy_type: StringBuilder,
+    p_profile: StringBuilder,
+    p_policy_version: Int64Builder,
+    p_state: StringBuilder,
+    // setting_states
+    s_report_id: StringBuilder,
+    s_device_id: StringBuilder,
+    s_observed_at: TimestampMicrosecondBuilder,
+    s_policy_id: StringBuilder,
+    s_setting_id: StringBuilder,
+    s_setting_name: StringBuilder,
+    s_state: StringBuilder,
+    s_error_code: StringBuilder,
+    s_expected: StringBuilder,
+    s_actual: StringBuilder,
+}
+
+impl ReportRows {
+    pub fn new(ingested_at_us: i64) -> ReportRows {
+        ReportRows {
+            ingested_at_us,
+            r_report_id: StringBuilder::new(),
+            r_tenant_id: StringBuilder::new(),
+            r_observed_at: ts(),
+            r_ingested_at: ts(),
+            r_device_id: StringBuilder::new(),
+            r_aad_device_id: StringBuilder::new(),
+            r_device_name: StringBuilder::new(),
+            r_os_platform: StringBuilder::new(),
+            r_os_version: StringBuilder::new(),
+            r_agent_version: StringBuilder::new(),
+            r_managed_by: StringBuilder::new(),
+            r_enrollment_status: Int64Builder::new(),
+            r_join_type: StringBuilder::new(),
+            r_health_status: StringBuilder::new(),
+            r_machine_group: StringBuilder::new(),
+            r_is_domain_controller: BooleanBuilder::new(),
+            r_source_file: StringBuilder::new(),
+            r_tags: ListBuilder::new(StringBuilder::new()),
+            p_report_id: StringBuilder::new(),
+            p_device_id: StringBuilder::new(),
+            p_observed_at: ts(),
+            p_policy_id: StringBuilder::new(),
+            p_policy_name: StringBuilder::new(),
+            p_policy_type: StringBuilder::new(),
+            p_profile: StringBuilder::new(),
+            p_policy_version: Int64Builder::new(),
+            p_state: StringBuilder::new(),
+            s_report_id: StringBuilder::new(),
+            s_device_id: StringBuilder::new(),
+            s_observed_at: ts(),
+            s_policy_id: StringBuilder::new(),
+            s_setting_id: StringBuilder::new(),
+            s_setting_name: StringBuilder::new(),
+            s_state: StringBuilder::new(),
+            s_error_code: StringBuilder::new(),
+            s_expected: StringBuilder::new(),
+            s_actual: StringBuilder::new(),
+        }
+    }
+
+    /// Rows held across all three tables: what bounds memory.
+    pub fn rows(&self) -> usize {
+        self.r_report_id.len() + self.p_report_id.len() + self.s_report_id.len()
+    }
+
+    pub fn push(&mut self, r: &Report, source_file: &str) {
+        let d = &r.device;
+        self.r_report_id.append_value(&r.report_id);
+        self.r_tenant_id.append_value(&r.tenant_id);
+        self.r_observed_at.append_value(r.observed_at_us);
+        self.r_ingested_at.append_value(self.ingested_at_us);
+        self.r_device_id.append_value(&d.device_id);
+        self.r_aad_device_id.append_option(d.aad_device_id.as_ref());
+        self.r_device_name.append_value(&d.name);
+        self.r_os_platform.append_value(&d.os_platform);
+        self.r_os_version.append_option(d.os_version.as_ref());
+        self.r_agent_version.append_option(d.agent_version.as_ref());
+        self.r_managed_by.append_value(&d.managed_by);
+        self.r_enrollment_status.append_option(d.enrollment_status);
+        self.r_join_type.append_option(d.join_type.as_ref());
+        self.r_health_status.append_option(d.health_status.as_ref());
+        self.r_machine_group.append_option(d.machine_group.as_ref());
+        self.r_is_domain_controller
+            .append_option(d.is_domain_controller);
+        self.r_source_file.append_value(source_file);
+        match &d.tags {
+            Some(tags) => {
+                for t in tags {
+                    self.r_tags.values().append_value(t);
+                }
+                self.r_tags.append(true);
+            }
+            None => self.r_tags.append(false),
+        }
+        for p in &r.policies {
+            self.p_report_id.append_value(&r.report_id);
+            self.p_device_id.append_value(&d.device_id);
+            self.p_observed_at.append_value(r.observed_at_us);
+            self.p_policy_id.append_value(&p.policy_id);
+            self.p_policy_name.append_value(&p.name);
+            self.p_policy_type.append_value(&p.policy_type);
+            self.p_profile.append_option(p.profile.as_ref());
+            self.p_policy_version.append_option(p.version);
+            self.p_state.append_value(p.state.as_str());
+            for s in &p.settings {
+                self.s_report_id.append_value(&r.report_id);
+                self.s_device_id.append_value(&d.device_id);
+                self.s_observed_at.append_value(r.observed_at_us);
+                self.s_policy_id.append_value(&p.policy_id);
+                self.s_setting_id.append_value(&s.setting_id);
+                self.s_setting_name.append_option(s.name.as_ref());
+                self.s_state.append_value(s.state.as_str());
+                self.s_error_code.append_option(s.error_code.as_ref());
+                self.s_expected.append_option(s.expected.as_ref());
+                self.s_actual.append_option(s.actual.as_ref());
+            }
+        }
+    }
+
+    /// Takes the rows so far as `(table, batch)` pairs and empties the
+    /// builders.
+    pub fn take(&mut self) -> [(Table, RecordBatch); 3] {
+        let reports = finish(
+            Table::Reports,
+            vec![
+                Arc::new(self.r_report_id.finish()),
+                Arc::new(self.r_tenant_id.finish()),
+                Arc::new(self.r_observed_at.finish()),
+                Arc::new(self.r_ingested_at.finish()),
+                Arc::new(self.r_device_id.finish()),
+                Arc::new(self.r_aad_device_id.finish()),
+                Arc::new(self.r_device_name.finish()),
+                Arc::new(self.r_os_platform.finish()),
+                Arc::new(self.r_os_version.finish()),
+                Arc::new(self.r_agent_version.finish()),
+                Arc::new(self.r_managed_by.finish()),
+                Arc::new(self.r_enrollment_status.finish()),
+                Arc::new(self.r_join_type.finish()),
+                Arc::new(self.r_health_status.finish()),
+                Arc::new(self.r_machine_group.finish()),
+                Arc::new(self.r_is_domain_controller.finish()),
+                Arc::new(self.r_source_file.finish()),
+                Arc::new(self.r_tags.finish()),
+            ],
+        );
+        let policies = finish(
+            Table::PolicyStates,
+            vec![
+                Arc::new(self.p_report_id.finish()),
+                Arc::new(self.p_device_id.finish()),
+                Arc::new(self.p_observed_at.finish()),
+                Arc::new(self.p_policy_id.finish()),
+                Arc::new(self.p_policy_name.finish()),
+                Arc::new(self.p_policy_type.finish()),
+                Arc::new(self.p_profile.finish()),
+                Arc::new(self.p_policy_version.finish()),
+                Arc::new(self.p_state.finish()),
+            ],
+        );
+        let settings = finish(
+            Table::SettingStates,
+            vec![
+                Arc::new(self.s_report_id.finish()),
+                Arc::new(self.s_device_id.finish()),
+                Arc::new(self.s_observed_at.finish()),
+                Arc::new(self.s_policy_id.finish()),
+                Arc::new(self.s_setting_id.finish()),
+                Arc::new(self.s_setting_name.finish()),
+                Arc::new(self.s_state.finish()),
+                Arc::new(self.s_error_code.finish()),
+                Arc::new(self.s_expected.finish()),
+                Arc::new(self.s_actual.finish()),
+            ],
+        );
+        [
+            (Table::Reports, reports),
+            (Table::PolicyStates, policies),
+            (Table::SettingStates, settings),
+        ]
+    }
+}
+
+/// Rows of the ingest's own tables: `ingest_log` and `quarantine`.
+pub struct RunRows {
+    run_id: String,
+    ingested_at_us: i64,
+    l_file: StringBuilder,
+    l_sha256: StringBuilder,
+    l_bytes: UInt64Builder,
+    l_counts: [UInt64Builder; 4],
+    l_error: StringBuilder,
+    q_file: StringBuilder,
+    q_line: UInt64Builder,
+    q_index: UInt64Builder,
+    q_reason: StringBuilder,
+    q_raw: StringBuilder,
+}
+
+/// What one file contributed, for its `ingest_log` row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    pub read: u64,
+    pub new: u64,
+    pub duplicate: u64,
+    pub quarantined: u64,
+}
+
+impl RunRows {
+    pub fn new(run_id: &str, ingested_at_us: i64) -> RunRows {
+        RunRows {
+            run_id: run_id.to_owned(),
+            ingested_at_us,
+            l_file: StringBuilder::new(),
+            l_sha256: StringBuilder::new(),
+            l_bytes: UInt64Builder::new(),
+            l_counts: std::array::from_fn(|_| UInt64Builder::new()),
+            l_error: StringBuilder::new(),
+            q_file: StringBuilder::new(),
+            q_line: UInt64Builder::new(),
+            q_index: UInt64Builder::new(),
+            q_reason: StringBuilder::new(),
+            q_raw: StringBuilder::new(),
+        }
+    }
+
+    pub fn log_file(
+        &mut self,
+        file: &str,
+        sha256: Option<&str>,
+        bytes: u64,
+        counts: &FileCounts,
+        error: Option<&str>,
+    ) {
+        self.l_file.append_value(file);
+        self.l_sha256.append_option(sha256);
+        self.l_bytes.append_value(bytes);
+        let values = [
+            counts.read,
+            counts.new,
+            counts.duplicate,
+            counts.quarantined,
+        ];
+        for (builder, value) in self.l_counts.iter_mut().zip(values) {
+            builder.append_value(value);
+        }
+        self.l_error.append_option(error);
+    }
+
+    pub fn quarantine(&mut self, file: &str, position: Position, reason: &str, raw: &[u8]) {
+        self.q_file.append_value(file);
+        let (line, index) = match position {
+            Position::Line(n) => (Some(n), None),
+            Position::Index(i) => (None, Some(i)),
+        };
+        self.q_line.append_option(line);
+        self.q_index.append_option(index);
+        self.q_reason.append_value(reason);
+        self.q_raw.append_value(String::from_utf8_lossy(raw));
+    }
+
+    /// Bytes of raw text held for quarantine: what bounds its memory.
+    pub fn quarantined_bytes(&self) -> usize {
+        self.q_raw.values_slice().len()
+    }
+
+    /// The `run_id` and `ingested_at` columns, the same on every row of a run.
+    fn run_columns(&self, rows: usize) -> (ArrayRef, ArrayRef) {
+        let mut ids = StringBuilder::new();
+        let mut at = ts();
+        for _ in 0..rows {
+            ids.append_value(&self.run_id);
+            at.append_value(self.ingested_at_us);
+        }
+        (Arc::new(ids.finish()), Arc::new(at.finish()))
+    }
+
+    pub fn take_log(&mut self) -> RecordBatch {
+        let (log_run, log_at) = self.run_columns(self.l_file.len());
+        let [read, new, duplicate, quarantined] = &mut self.l_counts;
+        finish(
+            Table::IngestLog,
+            vec![
+                log_run,
+                log_at,
+                Arc::new(self.l_file.finish()),
+                Arc::new(self.l_sha256.finish()),
+                Arc::new(self.l_bytes.finish()),
+                Arc::new(read.finish()),
+                Arc::new(new.finish()),
+                Arc::new(duplicate.finish()),
+                Arc::new(quarantined.finish()),
+                Arc::new(self.l_error.finish()),
+            ],
+        )
+    }
+
+    pub fn take_quarantine(&mut self) -> RecordBatch {
+        let (q_run, q_at) = self.run_columns(self.q_file.len());
+        finish(
+            Table::Quarantine,
+            vec![
+                q_run,
+                q_at,
+                Arc::new(self.q_file.finish()),
+                Arc::new(self.q_line.finish()),
+                Arc::new(self.q_index.finish()),
+                Arc::new(self.q_reason.finish()),
+                Arc::new(self.q_raw.finish()),
+            ],
+        )
+    }
+}

@@ -1,0 +1,389 @@
+//! Input files: finding them, undoing gzip and the BOM, and cutting them into
+//! one JSON text per report (NDJSON lines, or the elements of one array),
+//! each with the position an operator needs to find it again.
+//!
+//! Everything here streams: one report's text is in memory at a time.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use flate2::read::MultiGzDecoder;
+use serde::de::{Deserializer, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+/// Where a report sits in its file: a 1-based line for NDJSON, a 0-based
+/// element index for a JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    Line(u64),
+    Index(u64),
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::Line(n) => write!(f, "line {n}"),
+            Position::Index(i) => write!(f, "array index {i}"),
+        }
+    }
+}
+
+/// What a file yields: a report's JSON text, or a stretch of the file that
+/// cannot be cut into reports at all (a broken array), kept raw so nothing is
+/// lost.
+pub enum Record<'a> {
+    Report(Position, &'a [u8]),
+    Unreadable(Position, String, Vec<u8>),
+}
+
+/// Lists the files under each path, recursively, in a stable order (sorted
+/// by path) so that "the first delivery wins" means the same on every run.
+/// Files and folders whose names start with `.` are skipped.
+pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
+        })?;
+        if meta.is_dir() {
+            walk(path, &mut files)?;
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot list `{}`: {e}", dir.display())))?;
+    for entry in entries {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // metadata() follows symlinks, so a linked folder is walked too.
+        if std::fs::metadata(&path)?.is_dir() {
+            walk(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Counts and hashes the bytes of the file as stored (compressed or not), so
+/// that the ingest log names exactly the file that was read.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// What reading a whole file tells the ingest log.
+#[derive(Debug, Clone)]
+pub struct FileDigest {
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// Why a file could not be read to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The input itself: unreadable, or a corrupt gzip stream. The file is
+    /// logged with the error and the run goes on.
+    #[error("cannot read `{path}`: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    /// What `each` returned: the lake failed, and the run stops.
+    #[error(transparent)]
+    Sink(anyhow::Error),
+}
+
+/// `each` receives every record of a file; its error stops the file.
+pub type Each<'e> = dyn FnMut(Record<'_>) -> anyhow::Result<()> + 'e;
+
+/// Reads one file, calling `each` for every record in it, and returns the
+/// file's checksum. gzip is recognised by its magic bytes, not its name.
+pub fn read_file(path: &Path, each: &mut Each<'_>) -> Result<FileDigest, SourceError> {
+    let read_error = |source: io::Error| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(read_error)?;
+    let hashing = Hashing {
+        inner: file,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let mut raw = BufReader::with_capacity(1 << 16, hashing);
+    let gzip = raw
+        .fill_buf()
+        .map_err(read_error)?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut text: Box<dyn BufRead> = if gzip {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            MultiGzDecoder::new(&mut raw),
+        ))
+    } else {
+        Box::new(&mut raw)
+    };
+    skip_bom(&mut text).map_err(read_error)?;
+    let (first, blank_lines) = first_non_space(&mut text).map_err(read_error)?;
+    if first == Some(b'[') {
+        read_array(&mut text, each)
+    } else {
+        read_lines(&mut text, blank_lines, each)
+    }
+    .map_err(|e| match e {
+        Stop::Io(e) => read_error(e),
+        Stop::Sink(e) => SourceError::Sink(e),
+    })?;
+    drop(text);
+    // Hash to the end even if the decoder stopped early (trailing bytes).
+    io::copy(&mut raw, &mut io::sink()).map_err(read_error)?;
+    let hashing = raw.into_inner();
+    Ok(FileDigest {
+        sha256: format!("{:x}", hashing.hasher.finalize()),
+        bytes: hashing.bytes,
+    })
+}
+
+/// Why reading a file stopped early, before the path is attached.
+enum Stop {
+    Io(io::Error),
+    Sink(anyhow::Error),
+}
+
+impl From<io::Error> for Stop {
+    fn from(e: io::Error) -> Stop {
+        Stop::Io(e)
+    }
+}
+
+fn skip_bom(r: &mut dyn BufRead) -> io::Result<()> {
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if r.fill_buf()?.starts_with(BOM) {
+        r.consume(BOM.len());
+    }
+    Ok(())
+}
+
+/// Peeks at the first byte that is not white space, consuming only the
+/// white space before it, and says how many whole lines that was.
+fn first_non_space(r: &mut dyn BufRead) -> io::Result<(Option<u8>, u64)> {
+    let mut lines = 0;
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((None, lines));
+        }
+        let end = buf.iter().position(|b| !b.is_ascii_whitespace());
+        let skipped = &buf[..end.unwrap_or(buf.len())];
+        // Consume whole lines only, so a line keeps its leading spaces.
+        let cut = match skipped.iter().rposition(|b| *b == b'\n') {
+            Some(i) => i + 1,
+            None if end.is_some() => 0,
+            None => skipped.len(),
+        };
+        lines += skipped[..cut].iter().filter(|b| **b == b'\n').count() as u64;
+        let first = end.map(|i| buf[i]);
+        r.consume(cut);
+        if first.is_some() {
+            return Ok((first, lines));
+        }
+    }
+}
+
+fn read_lines(r: &mut dyn BufRead, lines_before: u64, each: &mut Each<'_>) -> Result<(), Stop> {
+    let mut line = Vec::with_capacity(1 << 14);
+    let mut number = lines_before;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        number += 1;
+        let text = trim_ascii_space(&line);
+        if !text.is_empty() {
+            each(Record::Report(Position::Line(number), text)).map_err(Stop::Sink)?;
+        }
+    }
+}
+
+fn trim_ascii_space(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |i| i + 1);
+    &bytes[start..end]
+}
+
+/// Keeps the bytes the JSON parser read since the last good element so that,
+/// if the array breaks, the broken element and the rest of the file can be
+/// kept raw. Holds at most one element.
+struct Remembering<'a> {
+    inner: &'a mut dyn BufRead,
+    since_last_element: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Read for Remembering<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.since_last_element
+            .borrow_mut()
+            .extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+fn read_array(r: &mut dyn BufRead, each: &mut Each<'_>) -> Result<(), Stop> {
+    struct Elements<'f, 'e> {
+        each: &'f mut Each<'e>,
+        count: u64,
+        failed: Option<anyhow::Error>,
+        since_last_element: Rc<RefCell<Vec<u8>>>,
+    }
+    impl<'de> Visitor<'de> for &mut Elements<'_, '_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON array of reports")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+                let position = Position::Index(self.count);
+                self.count += 1;
+                self.since_last_element.borrow_mut().clear();
+                if let Err(e) = (self.each)(Record::Report(position, raw.get().as_bytes())) {
+                    self.failed = Some(e);
+                    return Err(serde::de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let since_last_element = Rc::new(RefCell::new(Vec::new()));
+    let mut remembering = Remembering {
+        inner: r,
+        since_last_element: Rc::clone(&since_last_element),
+    };
+    let mut elements = Elements {
+        each,
+        count: 0,
+        failed: None,
+        since_last_element: Rc::clone(&since_last_element),
+    };
+    let outcome = {
+        let mut de = serde_json::Deserializer::from_reader(&mut remembering);
+        de.deserialize_seq(&mut elements).and_then(|()| de.end())
+    };
+    if let Some(e) = elements.failed {
+        return Err(Stop::Sink(e));
+    }
+    if let Err(e) = outcome {
+        if e.is_io() {
+            return Err(Stop::Io(io::Error::other(e)));
+        }
+        // Everything after the last good element is kept, raw, as one
+        // quarantined record: the file cannot be cut into reports past it.
+        remembering.read_to_end(&mut Vec::new())?;
+        let rest = since_last_element.take();
+        let position = Position::Index(elements.count);
+        let reason = format!(
+            "not valid JSON: {e} (the array breaks at element {}; the rest of the file is kept here)",
+            elements.count
+        );
+        (elements.each)(Record::Unreadable(position, reason, rest)).map_err(Stop::Sink)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn records(bytes: &[u8]) -> Vec<(Position, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, bytes).unwrap();
+        let mut out = Vec::new();
+        read_file(&path, &mut |r| {
+            match r {
+                Record::Report(p, b) => out.push((p, String::from_utf8_lossy(b).into_owned())),
+                Record::Unreadable(p, why, _) => out.push((p, format!("!{why}"))),
+            }
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn ndjson_with_bom_crlf_and_blank_lines() {
+        let got = records(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n  \n{\"b\":2}\r\n");
+        assert_eq!(
+            got,
+            vec![
+                (Position::Line(1), "{\"a\":1}".to_owned()),
+                (Position::Line(4), "{\"b\":2}".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn leading_blank_lines_keep_line_numbers() {
+        let got = records(b"\n\n{\"a\":1}\n");
+        assert_eq!(got, vec![(Position::Line(3), "{\"a\":1}".to_owned())]);
+    }
+
+    #[test]
+    fn json_array_elements_by_index() {
+        let got = records(b" [ {\"a\":1},\n{\"b\":[2]} ] ");
+        assert_eq!(
+            got,
+            vec![
+                (Position::Index(0), "{\"a\":1}".to_owned()),
+                (Position::Index(1), "{\"b\":[2]}".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_array_keeps_the_rest() {
+        let got = records(b"[{\"a\":1}, {\"b\": oops}]");
+        assert_eq!(got[0], (Position::Index(0), "{\"a\":1}".to_owned()));
+        assert_eq!(got[1].0, Position::Index(1));
+        assert!(got[1].1.starts_with("!not valid JSON"), "{}", got[1].1);
+    }
+
+    #[test]
+    fn gzip_is_sniffed_not_named() {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"{\"a\":1}\n").unwrap();
+        let got = records(&gz.finish().unwrap());
+        assert_eq!(got, vec![(Position::Line(1), "{\"a\":1}".to_owned())]);
+    }
+}

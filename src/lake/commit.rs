@@ -1,0 +1,229 @@
+//! All-or-nothing commits of many Parquet files into the lake.
+//!
+//! A run writes its files under `LAKE/_staging/<run>/` (invisible to readers:
+//! they list `LAKE/<table>/`, and Hive readers skip `_` names). To commit, it
+//! writes the list of its files to `COMMIT` with an atomic rename; that
+//! rename is the commit point. Then it moves each file into place and removes
+//! the staging folder. A crash before the rename leaves a staging folder
+//! without `COMMIT`: rolled back (deleted) by the next writer. A crash after
+//! it leaves one with `COMMIT`: rolled forward by the next posture command,
+//! reader or writer. Moving files in takes `_commit.lock` exclusively, and
+//! readers hold it shared, so no reader lists a half-moved commit.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub const STAGING_DIR: &str = "_staging";
+const COMMIT_FILE: &str = "COMMIT";
+const WRITER_LOCK: &str = "_writer.lock";
+const COMMIT_LOCK: &str = "_commit.lock";
+
+/// Held for the whole of an ingest: one writer per lake at a time.
+#[derive(Debug)]
+pub struct WriterLock {
+    _file: File,
+}
+
+/// Held while reading the lake's file listing and data.
+#[derive(Debug)]
+pub struct ReadLock {
+    _file: Option<File>,
+}
+
+fn open_lock(path: &Path) -> Result<File> {
+    fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open lock file `{}`", path.display()))
+}
+
+/// Takes the writer lock, waiting for another writer if there is one (and
+/// saying so), then recovers any interrupted commit.
+pub fn lock_for_writing(lake: &Path) -> Result<WriterLock> {
+    fs::create_dir_all(lake).with_context(|| format!("cannot create lake `{}`", lake.display()))?;
+    let file = open_lock(&lake.join(WRITER_LOCK))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            eprintln!(
+                "waiting: another posture process is writing to the lake `{}`",
+                lake.display()
+            );
+            file.lock().context("cannot lock the lake")?;
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(e).context("cannot lock the lake"),
+    }
+    {
+        let commit = open_lock(&lake.join(COMMIT_LOCK))?;
+        commit.lock().context("cannot lock the lake")?;
+        recover(lake, true)?;
+    }
+    Ok(WriterLock { _file: file })
+}
+
+/// Shares the commit lock so that no commit moves files in while a reader
+/// lists them. A lake that cannot be written to (a read-only mount) is read
+/// without a lock: nothing can commit to it either.
+pub fn lock_for_reading(lake: &Path) -> Result<ReadLock> {
+    let staging = lake.join(STAGING_DIR);
+    let path = lake.join(COMMIT_LOCK);
+    let Ok(file) = open_lock(&path) else {
+        return Ok(ReadLock { _file: None });
+    };
+    if has_committed_staging(&staging) {
+        file.lock().context("cannot lock the lake")?;
+        recover(lake, false)?;
+        file.unlock().context("cannot unlock the lake")?;
+    }
+    file.lock_shared().context("cannot lock the lake")?;
+    Ok(ReadLock { _file: Some(file) })
+}
+
+fn has_committed_staging(staging: &Path) -> bool {
+    fs::read_dir(staging).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().join(COMMIT_FILE).exists())
+    })
+}
+
+/// Rolls committed runs forward; with `writer`, rolls the others back (only
+/// the holder of the writer lock knows that no run is still writing them).
+fn recover(lake: &Path, writer: bool) -> Result<()> {
+    let staging = lake.join(STAGING_DIR);
+    let Ok(entries) = fs::read_dir(&staging) else {
+        return Ok(());
+    };
+    let mut runs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    runs.sort();
+    for run in runs {
+        if run.join(COMMIT_FILE).exists() {
+            eprintln!(
+                "recovering: completing the interrupted commit `{}`",
+                run.display()
+            );
+            move_into_place(lake, &run)?;
+        } else if writer {
+            eprintln!(
+                "recovering: discarding the uncommitted run `{}`",
+                run.display()
+            );
+            fs::remove_dir_all(&run)
+                .with_context(|| format!("cannot remove `{}`", run.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The files one run is writing, before they are committed.
+#[derive(Debug)]
+pub struct Staging {
+    lake: PathBuf,
+    dir: PathBuf,
+    files: Vec<String>,
+}
+
+impl Staging {
+    pub fn new(lake: &Path, run_id: &str) -> Result<Staging> {
+        let dir = lake.join(STAGING_DIR).join(run_id);
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+        Ok(Staging {
+            lake: lake.to_path_buf(),
+            dir,
+            files: Vec::new(),
+        })
+    }
+
+    /// Creates a file at `relative` (its final path inside the lake) in the
+    /// staging folder.
+    pub fn create(&mut self, relative: &str) -> Result<(PathBuf, File)> {
+        let path = self.dir.join(relative);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        }
+        let file =
+            File::create(&path).with_context(|| format!("cannot create `{}`", path.display()))?;
+        self.files.push(relative.to_owned());
+        Ok((path, file))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// The commit point: after this returns, the run is in the lake, whatever
+    /// happens next.
+    pub fn commit(self, lock: &WriterLock) -> Result<()> {
+        let _ = lock;
+        let mut list = String::new();
+        for f in &self.files {
+            list.push_str(f);
+            list.push('\n');
+        }
+        let tmp = self.dir.join("COMMIT.tmp");
+        let mut file =
+            File::create(&tmp).with_context(|| format!("cannot create `{}`", tmp.display()))?;
+        file.write_all(list.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write `{}`", tmp.display()))?;
+        let commit_lock = open_lock(&self.lake.join(COMMIT_LOCK))?;
+        commit_lock.lock().context("cannot lock the lake")?;
+        fs::rename(&tmp, self.dir.join(COMMIT_FILE))
+            .with_context(|| format!("cannot commit `{}`", self.dir.display()))?;
+        sync_dir(&self.dir)?;
+        move_into_place(&self.lake, &self.dir)
+    }
+
+    /// Throws the run away (nothing of it was committed).
+    pub fn abandon(self) -> Result<()> {
+        fs::remove_dir_all(&self.dir)
+            .with_context(|| format!("cannot remove `{}`", self.dir.display()))
+    }
+}
+
+/// Moves every file named in `run/COMMIT` into the lake. Idempotent: a file
+/// already moved (by a run that crashed half-way through) is skipped.
+fn move_into_place(lake: &Path, run: &Path) -> Result<()> {
+    let list_path = run.join(COMMIT_FILE);
+    let list = fs::read_to_string(&list_path)
+        .with_context(|| format!("cannot read `{}`", list_path.display()))?;
+    let mut parents: Vec<PathBuf> = Vec::new();
+    for relative in list.lines().filter(|l| !l.is_empty()) {
+        let from = run.join(relative);
+        let to = lake.join(relative);
+        if !from.exists() {
+            continue;
+        }
+        let parent = to.parent().expect("lake files live in a partition folder");
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create `{}`", parent.display()))?;
+        fs::rename(&from, &to)
+            .with_context(|| format!("cannot move `{}` into the lake", from.display()))?;
+        if !parents.iter().any(|p| p == parent) {
+            parents.push(parent.to_path_buf());
+        }
+    }
+    for parent in &parents {
+        sync_dir(parent)?;
+    }
+    fs::remove_dir_all(run).with_context(|| format!("cannot remove `{}`", run.display()))?;
+    Ok(())
+}
+
+/// Makes a rename durable: on Linux a directory's entries reach the disk
+/// only when the directory itself is synced.
+fn sync_dir(dir: &Path) -> Result<()> {
+    match File::open(dir).and_then(|d| d.sync_all()) {
+        Ok(()) => Ok(()),
+        // Some file systems refuse fsync on a directory; nothing to gain there.
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot sync `{}`", dir.display())),
+    }
+}

@@ -1,0 +1,210 @@
+//! The Parquet lake on disk: `LAKE/<table>/date=YYYY-MM-DD/<file>.parquet`,
+//! zstd, sorted by device and time inside each file, committed atomically.
+
+mod commit;
+mod tables;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
+use datafusion::arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::metadata::SortingColumn;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
+pub use tables::{PARTITION_COLUMN, Table, timestamp};
+
+pub const MICROS_PER_DAY: i64 = 86_400_000_000;
+
+/// The UTC date of a timestamp in microseconds.
+pub fn utc_date(micros: i64) -> NaiveDate {
+    DateTime::from_timestamp_micros(micros)
+        .expect("timestamps parsed from RFC 3339 are in chrono's range")
+        .date_naive()
+}
+
+/// The folder of one partition of a table.
+pub fn partition_dir(lake: &Path, table: Table, date: NaiveDate) -> PathBuf {
+    lake.join(table.name())
+        .join(format!("{PARTITION_COLUMN}={}", date.format("%Y-%m-%d")))
+}
+
+/// The lake's Parquet files of one table (all partitions), sorted.
+pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let dir = lake.join(table.name());
+    let Ok(partitions) = std::fs::read_dir(&dir) else {
+        return Ok(files);
+    };
+    for partition in partitions {
+        let partition = partition?.path();
+        if !partition.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&partition)
+            .with_context(|| format!("cannot list `{}`", partition.display()))?
+        {
+            let file = file?.path();
+            if file.extension().is_some_and(|e| e == "parquet") {
+                files.push(file);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// The `report_id`s already in one date partition of `reports`: the only
+/// place a re-delivered report can be, since a report's date comes from its
+/// own `observed_at`.
+pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<String>> {
+    let mut ids = HashSet::new();
+    let dir = partition_dir(lake, Table::Reports, date);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(ids);
+    };
+    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
+    for path in paths {
+        let file =
+            File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
+        let mask = ProjectionMask::columns(builder.parquet_schema(), ["report_id"]);
+        let reader = builder
+            .with_projection(mask)
+            .build()
+            .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
+        for batch in reader {
+            let batch =
+                batch.with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
+            let column = batch
+                .column_by_name("report_id")
+                .with_context(|| format!("`{}` has no `report_id` column", path.display()))?;
+            for id in column.as_string::<i32>().iter().flatten() {
+                ids.insert(id.to_owned());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn writer_properties(table: Table) -> WriterProperties {
+    let schema = table.schema();
+    let sorting = table
+        .sort_columns()
+        .iter()
+        .map(|name| SortingColumn {
+            column_idx: schema
+                .index_of(name)
+                .expect("sort columns are in the schema") as i32,
+            descending: false,
+            nulls_first: false,
+        })
+        .collect();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("3 is a zstd level"),
+        ))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_sorting_columns(Some(sorting))
+        .set_created_by(format!("posture {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Writes `batch` of `table` into the staging area as one sorted file per
+/// date partition, the date taken from `date_column`, and returns the number
+/// of files written.
+pub fn stage_partitioned(
+    staging: &mut Staging,
+    table: Table,
+    batch: &RecordBatch,
+    date_column: &str,
+    file_stem: &str,
+) -> Result<usize> {
+    if batch.num_rows() == 0 {
+        return Ok(0);
+    }
+    let times: &TimestampMicrosecondArray = batch
+        .column_by_name(date_column)
+        .expect("partition timestamp column exists")
+        .as_primitive::<TimestampMicrosecondType>();
+    let days: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+        times.values().iter().map(|t| t.div_euclid(MICROS_PER_DAY)),
+    ));
+    let mut keys = vec![SortColumn {
+        values: days.clone(),
+        options: None,
+    }];
+    for name in table.sort_columns() {
+        keys.push(SortColumn {
+            values: batch
+                .column_by_name(name)
+                .expect("sort column exists")
+                .clone(),
+            options: None,
+        });
+    }
+    let order = lexsort_to_indices(&keys, None).context("cannot sort rows")?;
+    let sorted = take_record_batch(batch, &order).context("cannot sort rows")?;
+    let days = datafusion::arrow::compute::take(&days, &order, None)?;
+    let days = days.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+
+    let mut files = 0;
+    let mut start = 0;
+    while start < sorted.num_rows() {
+        let day = days.value(start);
+        let mut end = start;
+        while end < sorted.num_rows() && days.value(end) == day {
+            end += 1;
+        }
+        let date = utc_date(day * MICROS_PER_DAY);
+        let relative = format!(
+            "{}/{PARTITION_COLUMN}={}/{file_stem}.parquet",
+            table.name(),
+            date.format("%Y-%m-%d")
+        );
+        write_parquet(staging, &relative, table, &sorted.slice(start, end - start))?;
+        files += 1;
+        start = end;
+    }
+    Ok(files)
+}
+
+fn write_parquet(
+    staging: &mut Staging,
+    relative: &str,
+    table: Table,
+    batch: &RecordBatch,
+) -> Result<()> {
+    let (path, file) = staging.create(relative)?;
+    let context = || format!("cannot write `{}`", path.display());
+    let mut writer = ArrowWriter::try_new(file, table.schema(), Some(writer_properties(table)))
+        .with_context(context)?;
+    writer.write(batch).with_context(context)?;
+    let file = writer.into_inner().with_context(context)?;
+    file.sync_all().with_context(context)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_days_including_before_1970() {
+        assert_eq!(utc_date(0).to_string(), "1970-01-01");
+        assert_eq!(utc_date(-1).to_string(), "1969-12-31");
+        assert_eq!(utc_date(MICROS_PER_DAY - 1).to_string(), "1970-01-01");
+    }
+}

@@ -1,0 +1,149 @@
+//! The lake's tables: their names, Arrow schemas and sort orders. The
+//! column names are a contract (`compliance.md`, "Lake tables"): columns may
+//! be added, never renamed.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// The Hive partition column, `date=YYYY-MM-DD` in the path, never stored in
+/// the files themselves.
+pub const PARTITION_COLUMN: &str = "date";
+
+/// A lake table: where it lives and how its files are sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Reports,
+    PolicyStates,
+    SettingStates,
+    IngestLog,
+    Quarantine,
+}
+
+impl Table {
+    pub const ALL: [Table; 5] = [
+        Table::Reports,
+        Table::PolicyStates,
+        Table::SettingStates,
+        Table::IngestLog,
+        Table::Quarantine,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Reports => "reports",
+            Table::PolicyStates => "policy_states",
+            Table::SettingStates => "setting_states",
+            Table::IngestLog => "ingest_log",
+            Table::Quarantine => "quarantine",
+        }
+    }
+
+    /// Report tables are partitioned by the UTC date of `observed_at`; the
+    /// ingest's own records (`ingest_log`, `quarantine`) by the UTC date of
+    /// the run, since a rejected report may have no usable timestamp.
+    pub fn schema(self) -> SchemaRef {
+        let fields = match self {
+            Table::Reports => vec![
+                text("report_id", false),
+                text("tenant_id", false),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                text("device_id", false),
+                text("aad_device_id", true),
+                text("device_name", false),
+                text("os_platform", false),
+                text("os_version", true),
+                text("agent_version", true),
+                text("managed_by", false),
+                Field::new("enrollment_status", DataType::Int64, true),
+                text("join_type", true),
+                text("health_status", true),
+                text("machine_group", true),
+                Field::new("is_domain_controller", DataType::Boolean, true),
+                text("source_file", false),
+                Field::new(
+                    "tags",
+                    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+                    true,
+                ),
+            ],
+            Table::PolicyStates => vec![
+                text("report_id", false),
+                text("device_id", false),
+                timestamp("observed_at", false),
+                text("policy_id", false),
+                text("policy_name", false),
+                text("policy_type", false),
+                text("profile", true),
+                Field::new("policy_version", DataType::Int64, true),
+                text("state", false),
+            ],
+            Table::SettingStates => vec![
+                text("report_id", false),
+                text("device_id", false),
+                timestamp("observed_at", false),
+                text("policy_id", false),
+                text("setting_id", false),
+                text("setting_name", true),
+                text("state", false),
+                text("error_code", true),
+                text("expected", true),
+                text("actual", true),
+            ],
+            Table::IngestLog => vec![
+                text("run_id", false),
+                timestamp("ingested_at", false),
+                text("file", false),
+                text("sha256", true),
+                Field::new("bytes", DataType::UInt64, false),
+                Field::new("read", DataType::UInt64, false),
+                Field::new("new", DataType::UInt64, false),
+                Field::new("duplicate", DataType::UInt64, false),
+                Field::new("quarantined", DataType::UInt64, false),
+                text("error", true),
+            ],
+            Table::Quarantine => vec![
+                text("run_id", false),
+                timestamp("ingested_at", false),
+                text("file", false),
+                Field::new("line", DataType::UInt64, true),
+                Field::new("array_index", DataType::UInt64, true),
+                text("reason", false),
+                text("raw", false),
+            ],
+        };
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The columns each file is sorted by ("by device and time"), recorded in
+    /// the Parquet metadata so that readers can use it.
+    pub fn sort_columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Reports => &["device_id", "observed_at", "report_id"],
+            Table::PolicyStates => &["device_id", "observed_at", "report_id", "policy_id"],
+            Table::SettingStates => &[
+                "device_id",
+                "observed_at",
+                "report_id",
+                "policy_id",
+                "setting_id",
+            ],
+            Table::IngestLog => &["file"],
+            Table::Quarantine => &["file", "line", "array_index"],
+        }
+    }
+}
+
+fn text(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+/// UTC microseconds, annotated as UTC so that every reader agrees.
+pub fn timestamp(name: &str, nullable: bool) -> Field {
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        nullable,
+    )
+}

@@ -1,0 +1,181 @@
+//! `manifest.json`: what an auditor checks a bundle against. Every file of
+//! the bundle with its SHA-256, the lake files read, the SQL of each query,
+//! the tool version and the parameters.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::ReportInput;
+
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ManifestFile {
+    pub path: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub tool: String,
+    pub version: String,
+    pub as_of: String,
+    pub parameters: BTreeMap<String, String>,
+    /// Seconds since the epoch, from `SOURCE_DATE_EPOCH` when it is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<i64>,
+    pub queries: BTreeMap<String, QueryRecord>,
+    pub lake_files: Vec<LakeFile>,
+    pub files: Vec<ManifestFile>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QueryRecord {
+    pub sha256: String,
+    pub sql: String,
+    pub rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LakeFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let mut hasher = Sha256::new();
+    let bytes = io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    Ok((format!("{:x}", hasher.finalize()), bytes))
+}
+
+fn relative(out: &Path, path: &Path) -> String {
+    path.strip_prefix(out)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+impl Manifest {
+    pub fn build(input: &ReportInput, out: &Path, written: &[PathBuf]) -> Result<Manifest> {
+        let mut files = written
+            .iter()
+            .map(|p| {
+                let (sha256, bytes) = sha256_file(p)?;
+                Ok(ManifestFile {
+                    path: relative(out, p),
+                    sha256,
+                    bytes,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let queries = input
+            .views
+            .iter()
+            .map(|v| {
+                let record = QueryRecord {
+                    sha256: format!("{:x}", Sha256::digest(v.sql.as_bytes())),
+                    sql: v.sql.clone(),
+                    rows: v.result.num_rows(),
+                };
+                (v.name.clone(), record)
+            })
+            .collect();
+        let parameters = BTreeMap::from([
+            ("as_of".to_owned(), input.as_of.to_string()),
+            ("stale_days".to_owned(), input.stale_days.to_string()),
+        ]);
+        Ok(Manifest {
+            tool: "posture".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            as_of: input.as_of.to_string(),
+            parameters,
+            generated_at: input.generated_at,
+            queries,
+            lake_files: input
+                .lake_files
+                .iter()
+                .map(|(path, sha256)| LakeFile {
+                    path: path.clone(),
+                    sha256: sha256.clone(),
+                })
+                .collect(),
+            files,
+        })
+    }
+
+    pub fn write(&self, out: &Path) -> Result<()> {
+        let path = out.join(MANIFEST);
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))
+    }
+}
+
+/// What `posture verify` found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyOutcome {
+    pub checked: usize,
+    pub changed: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl VerifyOutcome {
+    pub fn ok(&self) -> bool {
+        self.changed.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Recomputes every file's hash and compares the folder with the manifest.
+pub fn verify(dir: &Path) -> Result<VerifyOutcome> {
+    let path = dir.join(MANIFEST);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not a posture manifest", path.display()))?;
+    let mut outcome = VerifyOutcome::default();
+    for file in &manifest.files {
+        let full = dir.join(&file.path);
+        if !full.is_file() {
+            outcome.removed.push(file.path.clone());
+            continue;
+        }
+        outcome.checked += 1;
+        if sha256_file(&full)?.0 != file.sha256 {
+            outcome.changed.push(file.path.clone());
+        }
+    }
+    let mut present = Vec::new();
+    list_files(dir, dir, &mut present)?;
+    for p in present {
+        if p != MANIFEST && !manifest.files.iter().any(|f| f.path == p) {
+            outcome.added.push(p);
+        }
+    }
+    Ok(outcome)
+}
+
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?
+    {
+        let path = entry?.path();
+        if path.is_dir() {
+            list_files(root, &path, out)?;
+        } else {
+            out.push(relative(root, &path));
+        }
+    }
+    out.sort();
+    Ok(())
+}
