@@ -221,23 +221,14 @@ fn read_lines(r: &mut dyn BufRead, lines_before: u64, each: &mut Each<'_>) -> Re
             return Ok(());
         }
         number += 1;
-        let text = trim_ascii_space(&line);
-        if !text.is_empty() {
+        // The record is the line without its `\n` or `\r\n`, kept whole so
+        // that a quarantined line is stored exactly as it came.
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if !text.iter().all(u8::is_ascii_whitespace) {
             each(Record::Report(Position::Line(number), text)).map_err(Stop::Sink)?;
         }
     }
-}
-
-fn trim_ascii_space(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |i| i + 1);
-    &bytes[start..end]
 }
 
 /// Keeps the bytes the JSON parser read since the last good element so that,
@@ -342,12 +333,12 @@ mod tests {
 
     #[test]
     fn ndjson_with_bom_crlf_and_blank_lines() {
-        let got = records(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n  \n{\"b\":2}\r\n");
+        let got = records(b"\xEF\xBB\xBF{\"a\":1}\r\n\r\n  \n{\"b\":2} \r\n");
         assert_eq!(
             got,
             vec![
                 (Position::Line(1), "{\"a\":1}".to_owned()),
-                (Position::Line(4), "{\"b\":2}".to_owned())
+                (Position::Line(4), "{\"b\":2} ".to_owned())
             ]
         );
     }

@@ -72,9 +72,7 @@ impl NamedQuery {
             name: name.to_owned(),
             purpose,
             sql: sql.to_owned(),
-            spans_days: header
-                .iter()
-                .any(|l| *l == "posture: one snapshot per day of --days"),
+            spans_days: header.contains(&"posture: one snapshot per day of --days"),
         }
     }
 }

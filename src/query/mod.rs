@@ -189,8 +189,14 @@ async fn collect(df: datafusion::dataframe::DataFrame) -> Result<QueryResult> {
 fn sql_error(ctx: &SessionContext, e: datafusion::error::DataFusionError) -> anyhow::Error {
     let message = e.strip_backtrace();
     let lower = message.to_lowercase();
-    if lower.contains("not allowed") || lower.contains("unsupported") && lower.contains("statement")
-    {
+    // SQLOptions refuses with "DDL not supported: ...", "DML not supported: ..."
+    // or "Statement not supported: ...".
+    let writes = [
+        "ddl not supported",
+        "dml not supported",
+        "statement not supported",
+    ];
+    if writes.iter().any(|w| lower.contains(w)) {
         return crate::Hinted::new(
             format!("refused: `posture sql` is read-only ({message})"),
             "only queries (SELECT, WITH, EXPLAIN of a query) are allowed",

@@ -70,7 +70,11 @@ pub fn render(input: &ReportInput, out: &Path) -> Result<Manifest> {
         std::fs::write(&csv_path, csv)
             .with_context(|| format!("cannot write `{}`", csv_path.display()))?;
         written.push(csv_path);
-        let (headers, numeric, rows) = cells(&view.result, ROWS_PER_VIEW)?;
+        let Cells {
+            headers,
+            numeric,
+            rows,
+        } = cells(&view.result, ROWS_PER_VIEW)?;
         let total = view.result.num_rows();
         pages.push(ViewPage {
             title: view.name.replace('_', " "),
@@ -101,9 +105,16 @@ pub fn render(input: &ReportInput, out: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
-/// Header names, which columns are numbers, and the first `limit` rows as
-/// text (escaping is the template's job).
-fn cells(result: &QueryResult, limit: usize) -> Result<(Vec<String>, Vec<bool>, Vec<Vec<String>>)> {
+/// A view's table as the template shows it: header names, which columns are
+/// numbers, and rows of text (escaping is the template's job).
+struct Cells {
+    headers: Vec<String>,
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+/// The first `limit` rows of a result as text.
+fn cells(result: &QueryResult, limit: usize) -> Result<Cells> {
     let result = with_text_timestamps(result)?;
     let headers = result
         .schema
@@ -137,7 +148,11 @@ fn cells(result: &QueryResult, limit: usize) -> Result<(Vec<String>, Vec<bool>, 
             );
         }
     }
-    Ok((headers, numeric, rows))
+    Ok(Cells {
+        headers,
+        numeric,
+        rows,
+    })
 }
 
 /// CSV written for people: text that a spreadsheet would run as a formula
