@@ -331,6 +331,17 @@ fn a_folder_is_read_recursively() {
 }
 
 #[test]
+fn a_lake_inside_the_inbox_is_not_read_as_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(fixture("array.json"), inbox.join("array.json")).unwrap();
+    let lake = inbox.join("lake");
+    assert_eq!(ingest(&lake, &[&inbox]), counts(2, 2, 0, 0));
+    assert_eq!(ingest(&lake, &[&inbox]), counts(2, 0, 2, 0));
+}
+
+#[test]
 fn ties_on_observed_at_break_on_the_greatest_report_id() {
     let dir = tempfile::tempdir().unwrap();
     let inbox = dir.path().join("ties.ndjson");

@@ -179,7 +179,7 @@ impl Progress {
 /// commit.
 pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
     let lock = lake::lock_for_writing(&options.lake)?;
-    let files = discover(&options.paths)?;
+    let files = discover(&options.paths, &options.lake)?;
     let run_id = run_id(options.ingested_at_us);
     let mut run = Run {
         lake: &options.lake,

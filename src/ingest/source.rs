@@ -43,15 +43,17 @@ pub enum Record<'a> {
 
 /// Lists the files under each path, recursively, in a stable order (sorted
 /// by path) so that "the first delivery wins" means the same on every run.
-/// Files and folders whose names start with `.` are skipped.
-pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+/// Files and folders whose names start with `.` are skipped, and so is the
+/// folder `skip` (the lake itself, should it sit inside the inbox).
+pub fn discover(paths: &[PathBuf], skip: &Path) -> io::Result<Vec<PathBuf>> {
+    let skip = std::fs::canonicalize(skip).ok();
     let mut files = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
         })?;
         if meta.is_dir() {
-            walk(path, &mut files)?;
+            walk(path, skip.as_deref(), &mut files)?;
         } else {
             files.push(path.clone());
         }
@@ -61,7 +63,10 @@ pub fn discover(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(dir: &Path, skip: Option<&Path>, files: &mut Vec<PathBuf>) -> io::Result<()> {
+    if skip.is_some() && std::fs::canonicalize(dir).ok().as_deref() == skip {
+        return Ok(());
+    }
     let entries = std::fs::read_dir(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot list `{}`: {e}", dir.display())))?;
     for entry in entries {
@@ -72,7 +77,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
         let path = entry.path();
         // metadata() follows symlinks, so a linked folder is walked too.
         if std::fs::metadata(&path)?.is_dir() {
-            walk(&path, files)?;
+            walk(&path, skip, files)?;
         } else {
             files.push(path);
         }
@@ -323,7 +328,9 @@ mod tests {
         read_file(&path, &mut |r| {
             match r {
                 Record::Report(p, b) => out.push((p, String::from_utf8_lossy(b).into_owned())),
-                Record::Unreadable(p, why, _) => out.push((p, format!("!{why}"))),
+                Record::Unreadable(p, why, raw) => {
+                    out.push((p, format!("!{why}|{}", String::from_utf8_lossy(&raw))))
+                }
             }
             Ok(())
         })
@@ -367,6 +374,8 @@ mod tests {
         assert_eq!(got[0], (Position::Index(0), "{\"a\":1}".to_owned()));
         assert_eq!(got[1].0, Position::Index(1));
         assert!(got[1].1.starts_with("!not valid JSON"), "{}", got[1].1);
+        // The broken element and the rest of the file are kept, raw.
+        assert!(got[1].1.ends_with("|, {\"b\": oops}]"), "{}", got[1].1);
     }
 
     #[test]
