@@ -49,6 +49,11 @@ pub enum Command {
         batch_rows: usize,
     },
     /// Run a named compliance query (see --list)
+    #[command(after_help = "Examples:\n  \
+        posture query --lake lake/ --list\n  \
+        posture query --lake lake/ compliance_by_policy --as-of 2026-11-14\n  \
+        posture query --lake lake/ compliance_trend --days 14 --format csv > trend.csv\n  \
+        posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
         #[arg(long, value_name = "LAKE")]
         lake: PathBuf,
@@ -63,18 +68,33 @@ pub enum Command {
         /// Days of history for compliance_trend
         #[arg(long, value_name = "N", default_value_t = 30)]
         days: u32,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        /// The device for device_detail (all devices without it)
+        #[arg(long, value_name = "ID")]
+        device: Option<String>,
+        /// A folder of NAME.sql files that add named queries or replace built-in ones
+        #[arg(long, value_name = "DIR")]
+        queries: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Run read-only SQL over the lake's tables
+    /// Run read-only SQL over the lake's tables and snapshot views
+    #[command(
+        after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine \
+        (each with its `date` partition column).\n\
+        Views as of the newest day: latest_reports, current_policy_states, \
+        current_setting_states, device_status.\n\n\
+        Example:\n  \
+        posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
+        Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are refused."
+    )]
     Sql {
         #[arg(long, value_name = "LAKE")]
         lake: PathBuf,
-        /// A SELECT statement over reports, policy_states, setting_states, ingest_log, quarantine
+        /// A query (SELECT, WITH, EXPLAIN)
         #[arg(value_name = "SQL")]
         sql: String,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Write the HTML report, CSV files and manifest into a folder
     Report {
@@ -124,6 +144,16 @@ pub struct SnapshotArgs {
     pub stale_days: u32,
 }
 
+/// Where and how results are written: data only on stdout, or in a file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// The file to write with --format parquet
+    #[arg(long, value_name = "FILE", required_if_eq("format", "parquet"))]
+    pub output: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Aligned columns, for people
@@ -132,4 +162,6 @@ pub enum Format {
     Csv,
     /// A JSON array of objects
     Json,
+    /// A Parquet file (needs --output FILE)
+    Parquet,
 }

@@ -9,6 +9,9 @@ fn main() -> ExitCode {
     let cli = posture::cli::Cli::parse();
     match posture::commands::run(cli.command) {
         Ok(code) => code,
+        // The reader of stdout went away (`posture query ... | head`): not
+        // an error worth a message.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             if let Some(hint) = posture::commands::hint(&e) {
@@ -17,4 +20,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::Command;
+use crate::query::SnapshotOptions;
 
 /// Runs one subcommand; the exit code covers outcomes that are not errors
 /// but that a script must see (a file that could not be read to its end).
@@ -29,9 +30,23 @@ pub fn run(command: Command) -> Result<ExitCode> {
             list,
             snapshot,
             days,
-            format,
-        } => query::run(lake, name, list, snapshot, days, format),
-        Command::Sql { lake, sql, format } => sql::run(lake, &sql, format),
+            device,
+            queries,
+            output,
+        } => query::run(query::Args {
+            lake,
+            name,
+            list,
+            options: SnapshotOptions {
+                as_of: snapshot.as_of,
+                stale_days: snapshot.stale_days,
+                days,
+                device,
+            },
+            queries,
+            output,
+        }),
+        Command::Sql { lake, sql, output } => sql::run(lake, &sql, &output),
         Command::Report {
             lake,
             out,

@@ -6,19 +6,22 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::cli::{Format, SnapshotArgs};
-use crate::query::{Engine, SnapshotOptions, named_queries, output};
+use crate::cli::{Format, OutputArgs};
+use crate::query::{Engine, QueryResult, SnapshotOptions, named_queries_with, output};
 
-pub fn run(
-    lake: PathBuf,
-    name: Option<String>,
-    list: bool,
-    snapshot: SnapshotArgs,
-    days: u32,
-    format: Format,
-) -> Result<ExitCode> {
-    let queries = named_queries();
-    if list {
+#[derive(Debug)]
+pub struct Args {
+    pub lake: PathBuf,
+    pub name: Option<String>,
+    pub list: bool,
+    pub options: SnapshotOptions,
+    pub queries: Option<PathBuf>,
+    pub output: OutputArgs,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let queries = named_queries_with(args.queries.as_deref())?;
+    if args.list {
         let width = queries.iter().map(|q| q.name.len()).max().unwrap_or(0);
         let mut out = std::io::stdout().lock();
         for q in &queries {
@@ -26,7 +29,7 @@ pub fn run(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let name = name.expect("clap requires NAME unless --list");
+    let name = args.name.expect("clap requires NAME unless --list");
     let Some(query) = queries.iter().find(|q| q.name == name) else {
         let names: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
         bail!(crate::Hinted::new(
@@ -37,34 +40,39 @@ pub fn run(
             ),
         ));
     };
-    let options = SnapshotOptions {
-        as_of: snapshot.as_of,
-        stale_days: snapshot.stale_days,
-        days,
-    };
+    let options = &args.options;
     let result = super::runtime()?.block_on(async {
-        let engine = Engine::open(&lake, options.as_of)?;
-        if format == Format::Table {
-            eprintln!(
-                "{name} as of {} (stale after {} days)",
-                engine.as_of(),
-                options.stale_days
-            );
-        }
-        engine.run_named(query, &options).await
+        let engine = Engine::open(&args.lake, options.as_of)?;
+        eprintln!(
+            "{name} as of {} (stale after {} days)",
+            engine.as_of(),
+            options.stale_days
+        );
+        engine.run_named(query, options).await
     })?;
-    print(&result, format)?;
+    print(&result, &args.output)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// Data only on stdout, in the asked format.
-pub(super) fn print(result: &crate::query::QueryResult, format: Format) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match format {
-        Format::Table => output::write_table(result, &mut out)?,
-        Format::Csv => output::write_csv(result, &mut out)?,
-        Format::Json => output::write_json(result, &mut out)?,
+/// Data only on stdout (or in the --output file), in the asked format.
+pub(super) fn print(result: &QueryResult, output: &OutputArgs) -> Result<()> {
+    if output.format == Format::Parquet {
+        let path = output.output.as_ref().expect("clap requires --output");
+        output::write_parquet(result, path)?;
+        eprintln!("wrote {} rows to `{}`", result.num_rows(), path.display());
+        return Ok(());
     }
+    // Formatted in memory first, so that a closed pipe (`| head`) surfaces
+    // as the I/O error it is, which main() treats as a quiet end.
+    let mut text = Vec::new();
+    match output.format {
+        Format::Table => output::write_table(result, &mut text)?,
+        Format::Csv => output::write_csv(result, &mut text)?,
+        Format::Json => output::write_json(result, &mut text)?,
+        Format::Parquet => unreachable!("written above"),
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(&text)?;
     out.flush()?;
     Ok(())
 }

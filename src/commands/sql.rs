@@ -5,18 +5,17 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::Format;
-use crate::query::Engine;
+use crate::cli::OutputArgs;
+use crate::query::{Engine, SnapshotOptions};
 
-/// The snapshot views (`latest_reports`, `device_status`, ...) that analysts
-/// see are computed with the default staleness.
-const STALE_DAYS: u32 = 7;
-
-pub fn run(lake: PathBuf, sql: &str, format: Format) -> Result<ExitCode> {
+pub fn run(lake: PathBuf, sql: &str, output: &OutputArgs) -> Result<ExitCode> {
+    // The snapshot views analysts see are as of the newest day, with the
+    // default staleness.
+    let options = SnapshotOptions::default();
     let result = super::runtime()?.block_on(async {
         let engine = Engine::open(&lake, None)?;
-        engine.run_sql(sql, STALE_DAYS).await
+        engine.run_sql(sql, &options).await
     })?;
-    super::query::print(&result, format)?;
+    super::query::print(&result, output)?;
     Ok(ExitCode::SUCCESS)
 }

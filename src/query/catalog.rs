@@ -1,6 +1,10 @@
 //! The SQL of `queries/`, built into the binary: the shared views, created
 //! in every session, and the named queries of the output contract.
 
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
 /// The views every query shares, in the order they must be created.
 pub const VIEWS: [(&str, &str); 4] = [
     (
@@ -21,7 +25,7 @@ pub const VIEWS: [(&str, &str); 4] = [
     ),
 ];
 
-const BUILT_IN: [(&str, &str); 5] = [
+const BUILT_IN: [(&str, &str); 9] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -41,6 +45,22 @@ const BUILT_IN: [(&str, &str); 5] = [
     (
         "compliance_trend",
         include_str!("../../queries/compliance_trend.sql"),
+    ),
+    (
+        "management_channel",
+        include_str!("../../queries/management_channel.sql"),
+    ),
+    (
+        "enrollment_failures",
+        include_str!("../../queries/enrollment_failures.sql"),
+    ),
+    (
+        "policy_devices",
+        include_str!("../../queries/policy_devices.sql"),
+    ),
+    (
+        "device_detail",
+        include_str!("../../queries/device_detail.sql"),
     ),
 ];
 
@@ -85,6 +105,35 @@ pub fn named_queries() -> Vec<NamedQuery> {
         .collect()
 }
 
+/// The built-in queries with those of a user folder (`--queries DIR`): each
+/// `NAME.sql` there adds the query `NAME`, or replaces the built-in one.
+pub fn named_queries_with(dir: Option<&Path>) -> Result<Vec<NamedQuery>> {
+    let mut queries = named_queries();
+    let Some(dir) = dir else {
+        return Ok(queries);
+    };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list the queries folder `{}`", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == "sql"));
+    paths.sort();
+    for path in paths {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("`{}` has no usable name", path.display()))?;
+        let sql = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read `{}`", path.display()))?;
+        let query = NamedQuery::parse(name, &sql);
+        match queries.iter_mut().find(|q| q.name == name) {
+            Some(built_in) => *built_in = query,
+            None => queries.push(query),
+        }
+    }
+    Ok(queries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +143,26 @@ mod tests {
         for q in named_queries() {
             assert!(!q.purpose.is_empty(), "{} has no purpose line", q.name);
         }
+    }
+
+    #[test]
+    fn a_user_folder_adds_and_overrides_queries() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("stale_devices.sql"),
+            "-- stale_devices: mine\nSELECT 1",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("extra.sql"), "-- extra: more\nSELECT 2").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a query").unwrap();
+        let queries = named_queries_with(Some(dir.path())).unwrap();
+        assert_eq!(queries.len(), named_queries().len() + 1);
+        let stale = queries.iter().find(|q| q.name == "stale_devices").unwrap();
+        assert_eq!(
+            (stale.purpose.as_str(), stale.sql.as_str()),
+            ("mine", "-- stale_devices: mine\nSELECT 1")
+        );
+        assert_eq!(queries.last().unwrap().purpose, "more");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeDelta};
-use datafusion::arrow::array::{Date32Array, RecordBatch, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    Date32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -21,7 +23,7 @@ use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
 
-pub use catalog::{NamedQuery, named_queries};
+pub use catalog::{NamedQuery, named_queries, named_queries_with};
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 
@@ -33,6 +35,8 @@ pub struct SnapshotOptions {
     pub stale_days: u32,
     /// Days of history for queries that span days (compliance_trend).
     pub days: u32,
+    /// The device a query is about (device_detail), as given.
+    pub device: Option<String>,
 }
 
 impl Default for SnapshotOptions {
@@ -41,6 +45,7 @@ impl Default for SnapshotOptions {
             as_of: None,
             stale_days: 7,
             days: 30,
+            device: None,
         }
     }
 }
@@ -109,7 +114,12 @@ impl Engine {
     /// `snapshot`, the report tables are cut at the as-of day (so partitions
     /// after it are never read) and `snapshot_days` holds `days` days ending
     /// on it; without, analysts see the whole tables.
-    async fn session(&self, stale_days: u32, days: u32, cut: bool) -> Result<SessionContext> {
+    async fn session(
+        &self,
+        options: &SnapshotOptions,
+        days: u32,
+        cut: bool,
+    ) -> Result<SessionContext> {
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(MEMORY_LIMIT, 1.0)
             .build_arc()?;
@@ -132,8 +142,9 @@ impl Engine {
         }
         ctx.register_table(
             "snapshot_days",
-            snapshot_days(self.as_of, stale_days, days)?,
+            snapshot_days(self.as_of, options.stale_days, days)?,
         )?;
+        ctx.register_table("parameters", parameters(self.as_of, options)?)?;
         for (name, sql) in catalog::VIEWS {
             ctx.sql(sql)
                 .await
@@ -153,7 +164,7 @@ impl Engine {
         } else {
             1
         };
-        let ctx = self.session(options.stale_days, days, true).await?;
+        let ctx = self.session(options, days, true).await?;
         let df = ctx
             .sql(&query.sql)
             .await
@@ -165,8 +176,8 @@ impl Engine {
 
     /// Runs an analyst's SQL, refusing anything that writes or changes
     /// settings. The snapshot views are there for the default as-of day.
-    pub async fn run_sql(&self, sql: &str, stale_days: u32) -> Result<QueryResult> {
-        let ctx = self.session(stale_days, 1, false).await?;
+    pub async fn run_sql(&self, sql: &str, options: &SnapshotOptions) -> Result<QueryResult> {
+        let ctx = self.session(options, 1, false).await?;
         let read_only = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
@@ -261,6 +272,32 @@ fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
             NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
         })
         .max())
+}
+
+/// The query's parameters as a one-row table: `as_of`, `stale_days`, `days`
+/// and `device_id` (lower case, as the lake stores it; NULL when not given).
+fn parameters(as_of: NaiveDate, options: &SnapshotOptions) -> Result<Arc<MemTable>> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("as_of", DataType::Date32, false),
+        Field::new("stale_days", DataType::Int64, false),
+        Field::new("days", DataType::Int64, false),
+        Field::new("device_id", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Date32Array::from(vec![i32::try_from(
+                (as_of - epoch).num_days(),
+            )?])),
+            Arc::new(Int64Array::from(vec![i64::from(options.stale_days)])),
+            Arc::new(Int64Array::from(vec![i64::from(options.days)])),
+            Arc::new(StringArray::from(vec![
+                options.device.as_ref().map(|d| d.to_lowercase()),
+            ])),
+        ],
+    )?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
 }
 
 /// One row per snapshot day: the day, its end (exclusive) and the staleness

@@ -112,6 +112,22 @@ pub fn write_json(result: &QueryResult, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// Parquet keeps the result's own types (timestamps stay timestamps).
+pub fn write_parquet(result: &QueryResult, path: &std::path::Path) -> Result<()> {
+    use anyhow::Context;
+    let file = std::fs::File::create(path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    let mut writer =
+        datafusion::parquet::arrow::ArrowWriter::try_new(file, result.schema.clone(), None)?;
+    for batch in &result.batches {
+        writer.write(batch)?;
+    }
+    writer
+        .close()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `posture` binary on the hand-written fixtures
 //! of `tests/fixtures/`, read back through `posture sql` (and, in
-//! `independent_reader`, by DuckDB and pyarrow).
+//! `independent_reader`, by DuckDB and pyarrow). This file holds the shared
+//! helpers and the ingest tests; `queries.rs` the named queries'.
+
+mod queries;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -541,11 +544,30 @@ fn independent_reader_sees_the_same_lake() {
     assert_eq!(seen["off2_observed_at"], "2026-11-21T02:00:00.123456+00:00");
 }
 
+/// Every file under the lake with its content, to see that nothing changed.
+fn lake_files(lake: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut dirs = vec![lake.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
 #[test]
 fn sql_is_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake_in(&dir);
     ingest(&lake, &[&fixture("offsets.ndjson")]);
+    let before = lake_files(&lake);
     for statement in [
         "CREATE TABLE x AS SELECT 1",
         "DROP TABLE reports",
@@ -564,6 +586,7 @@ fn sql_is_read_only() {
     }
     assert!(!Path::new("/tmp/posture-copy-test.csv").exists());
     assert_eq!(count(&lake, "reports"), 4);
+    assert_eq!(lake_files(&lake), before, "the lake's files are untouched");
 }
 
 #[test]
