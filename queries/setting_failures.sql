@@ -24,7 +24,7 @@ named AS (
         setting_name,
         row_number() OVER (
             PARTITION BY policy_id, setting_id, state, error_code
-            ORDER BY observed_at DESC, report_id DESC, setting_name DESC
+            ORDER BY observed_at DESC, report_id DESC, setting_name DESC NULLS LAST
         ) AS recency
     FROM failing
 ),

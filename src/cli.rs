@@ -65,8 +65,8 @@ pub enum Command {
         list: bool,
         #[command(flatten)]
         snapshot: SnapshotArgs,
-        /// Days of history for compliance_trend
-        #[arg(long, value_name = "N", default_value_t = 30)]
+        /// Days of history for compliance_trend (at least 1)
+        #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
         days: u32,
         /// The device for device_detail (all devices without it)
         #[arg(long, value_name = "ID")]

@@ -3,35 +3,54 @@
 -- of the day (observed_at < day + 1 at 00:00Z); on a tie, the greatest
 -- report_id in byte order. `stale` says whether that report is older than
 -- the staleness cut-off (observed_at < end of day - stale_days * 24h).
+--
+-- A snapshot always ends at a UTC midnight, so its latest report is the
+-- last report of some UTC day of the device: the view first keeps one
+-- report per device and day (the `date` partition is that day), then gives
+-- each snapshot day the device's last such report on or before it. This
+-- keeps a 30-day trend from comparing every report with every day.
 CREATE VIEW latest_reports AS
-SELECT
-    day,
-    day_end,
-    report_id,
-    device_id,
-    device_name,
-    os_platform,
-    managed_by,
-    enrollment_status,
-    observed_at,
-    observed_at < stale_before AS stale
-FROM (
+WITH last_of_day AS (
     SELECT
-        s.day,
-        s.day_end,
-        s.stale_before,
-        r.report_id,
-        r.device_id,
-        r.device_name,
-        r.os_platform,
-        r.managed_by,
-        r.enrollment_status,
-        r.observed_at,
-        row_number() OVER (
-            PARTITION BY s.day, r.device_id
-            ORDER BY r.observed_at DESC, r.report_id DESC
-        ) AS recency
-    FROM snapshot_days s
-    JOIN reports r ON r.observed_at < s.day_end
-) ranked
-WHERE recency = 1
+        report_id,
+        device_id,
+        device_name,
+        os_platform,
+        managed_by,
+        enrollment_status,
+        observed_at,
+        report_day,
+        lead(report_day) OVER (PARTITION BY device_id ORDER BY report_day) AS next_report_day
+    FROM (
+        SELECT
+            report_id,
+            device_id,
+            device_name,
+            os_platform,
+            managed_by,
+            enrollment_status,
+            observed_at,
+            CAST(date AS DATE) AS report_day,
+            row_number() OVER (
+                PARTITION BY device_id, date
+                ORDER BY observed_at DESC, report_id DESC
+            ) AS recency
+        FROM reports
+    ) ranked
+    WHERE recency = 1
+)
+SELECT
+    s.day,
+    s.day_end,
+    r.report_id,
+    r.device_id,
+    r.device_name,
+    r.os_platform,
+    r.managed_by,
+    r.enrollment_status,
+    r.observed_at,
+    r.observed_at < s.stale_before AS stale
+FROM snapshot_days s
+JOIN last_of_day r
+    ON r.report_day <= s.day
+    AND (r.next_report_day IS NULL OR r.next_report_day > s.day)

@@ -270,3 +270,60 @@ fn parquet_row_count(path: &Path) -> i64 {
     let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
     reader.metadata().file_metadata().num_rows()
 }
+
+/// Runs tests/crosscheck.py: the five contract queries computed again by
+/// DuckDB from the lake's Parquet files, compared row for row.
+fn crosscheck(lake: &Path, args: &[&str]) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/crosscheck.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .args(["--posture", env!("CARGO_BIN_EXE_posture"), "--lake"])
+        .arg(lake)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        o.status.success(),
+        "DuckDB disagrees ({args:?}):\n{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+}
+
+#[test]
+fn duckdb_agrees_on_the_edge_case_lakes() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/crosscheck");
+    for n in 1..=5 {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = lake_in(&dir);
+        ingest(&lake, &[&fixtures.join(format!("edge{n}.ndjson"))]);
+        crosscheck(&lake, &[]);
+        crosscheck(&lake, &["--stale-days", "1", "--days", "5"]);
+    }
+}
+
+#[test]
+fn duckdb_agrees_on_a_generated_fleet() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    let o = run(&[
+        "generate",
+        "--out",
+        inbox.to_str().unwrap(),
+        "--devices",
+        "150",
+        "--days",
+        "20",
+        "--seed",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lake = lake_in(&dir);
+    ingest(&lake, &[&inbox]);
+    crosscheck(&lake, &[]);
+    crosscheck(
+        &lake,
+        &["--as-of", "2026-11-12", "--stale-days", "3", "--days", "10"],
+    );
+    crosscheck(&lake, &["--as-of", "2026-10-25", "--days", "3"]);
+}
