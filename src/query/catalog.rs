@@ -25,7 +25,7 @@ pub const VIEWS: [(&str, &str); 4] = [
     ),
 ];
 
-const BUILT_IN: [(&str, &str); 9] = [
+const BUILT_IN: [(&str, &str); 10] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -61,6 +61,10 @@ const BUILT_IN: [(&str, &str); 9] = [
     (
         "device_detail",
         include_str!("../../queries/device_detail.sql"),
+    ),
+    (
+        "policy_settings",
+        include_str!("../../queries/policy_settings.sql"),
     ),
 ];
 

@@ -24,6 +24,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
 
 pub use catalog::{NamedQuery, named_queries, named_queries_with};
+pub use functions::percentage;
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 

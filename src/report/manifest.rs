@@ -28,9 +28,9 @@ pub struct Manifest {
     pub version: String,
     pub as_of: String,
     pub parameters: BTreeMap<String, String>,
-    /// Seconds since the epoch, from `SOURCE_DATE_EPOCH` when it is set.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generated_at: Option<i64>,
+    /// When the bundle was made, RFC 3339: `SOURCE_DATE_EPOCH` when it is
+    /// set (reproducible bundles), else the clock.
+    pub generated_at: String,
     pub queries: BTreeMap<String, QueryRecord>,
     pub lake_files: Vec<LakeFile>,
     pub files: Vec<ManifestFile>,
@@ -81,25 +81,26 @@ impl Manifest {
         let queries = input
             .views
             .iter()
-            .map(|v| {
+            .map(|(name, v)| {
                 let record = QueryRecord {
                     sha256: format!("{:x}", Sha256::digest(v.sql.as_bytes())),
                     sql: v.sql.clone(),
                     rows: v.result.num_rows(),
                 };
-                (v.name.clone(), record)
+                (name.clone(), record)
             })
             .collect();
         let parameters = BTreeMap::from([
             ("as_of".to_owned(), input.as_of.to_string()),
             ("stale_days".to_owned(), input.stale_days.to_string()),
+            ("days".to_owned(), input.trend_days.to_string()),
         ]);
         Ok(Manifest {
             tool: "posture".to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
             as_of: input.as_of.to_string(),
             parameters,
-            generated_at: input.generated_at,
+            generated_at: crate::query::output::rfc3339(input.generated_at * 1_000_000),
             queries,
             lake_files: input
                 .lake_files

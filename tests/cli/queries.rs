@@ -200,7 +200,8 @@ fn query_list_and_unknown_names() {
             "management_channel",
             "enrollment_failures",
             "policy_devices",
-            "device_detail"
+            "device_detail",
+            "policy_settings"
         ]
     );
     let dir = tempfile::tempdir().unwrap();
