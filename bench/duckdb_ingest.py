@@ -7,11 +7,13 @@ dedup on report_id, sorted by device and time.
 usage: duckdb_ingest.py INBOX OUT THREADS
 """
 
+import os
 import sys
 
 import duckdb
 
 inbox, out, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(out, exist_ok=True)
 con = duckdb.connect()
 con.execute(f"SET threads = {threads}")
 con.execute("SET TimeZone = 'UTC'")
@@ -73,7 +75,7 @@ con.execute(
     COPY (
         SELECT report_id, device_id, observed_at, p.policy_id, p.name AS policy_name, p.type AS policy_type,
             p.profile, p.version AS policy_version, {canonical('p.state')} AS state, CAST(observed_at AS DATE) AS date
-        FROM policies ORDER BY date, device_id, observed_at, report_id, policy_id
+        FROM policies ORDER BY date, device_id, observed_at, report_id, p.policy_id
     ) TO '{out}/policy_states' ({parquet})
     """
 )
@@ -83,7 +85,7 @@ con.execute(
         SELECT report_id, device_id, observed_at, policy_id, s.setting_id, s.name AS setting_name,
             {canonical('s.state')} AS state, s.error_code, s.expected, s.actual, CAST(observed_at AS DATE) AS date
         FROM (SELECT report_id, device_id, observed_at, p.policy_id AS policy_id, unnest(p.settings) AS s FROM policies)
-        ORDER BY date, device_id, observed_at, report_id, policy_id, setting_id
+        ORDER BY date, device_id, observed_at, report_id, policy_id, s.setting_id
     ) TO '{out}/setting_states' ({parquet})
     """
 )

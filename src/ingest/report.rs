@@ -208,8 +208,8 @@ pub fn parse(json: &[u8]) -> Result<Report, String> {
             Err(e) => format!("not valid JSON: {e}"),
         });
     }
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let wire: WireReport = match serde_path_to_error::deserialize(de) {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let wire: WireReport = match serde_path_to_error::deserialize(&mut de) {
         Ok(w) => w,
         Err(e) => {
             let path = e.path().to_string();
@@ -225,9 +225,7 @@ pub fn parse(json: &[u8]) -> Result<Report, String> {
         }
     };
     // Trailing content after the object is a syntax error too.
-    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(format!("not valid JSON: {e}"));
-    }
+    de.end().map_err(|e| format!("not valid JSON: {e}"))?;
     wire.validate()
 }
 
