@@ -111,6 +111,34 @@ impl Links {
     fn device(&self, id: &str, root: &str) -> Option<String> {
         self.devices.get(id).map(|p| format!("{root}{p}"))
     }
+
+    /// Links the cells of `column` to the page of the row's `policy_id`.
+    fn to_policy<'a>(
+        &'a self,
+        table: &'a TextTable,
+        column: &'a str,
+        root: &'a str,
+    ) -> impl Fn(usize, &str) -> Option<String> + 'a {
+        move |row, name| {
+            (name == column)
+                .then(|| self.policy(&table.get(row, "policy_id").ok()?, root))
+                .flatten()
+        }
+    }
+
+    /// Links the cells of `column` to the page of the row's `device_id`.
+    fn to_device<'a>(
+        &'a self,
+        table: &'a TextTable,
+        column: &'a str,
+        root: &'a str,
+    ) -> impl Fn(usize, &str) -> Option<String> + 'a {
+        move |row, name| {
+            (name == column)
+                .then(|| self.device(&table.get(row, "device_id").ok()?, root))
+                .flatten()
+        }
+    }
 }
 
 /// The totals at the top of the overview, summed from the platform rows.
@@ -359,17 +387,9 @@ fn render_overview(
     let platforms = t("compliance_by_platform");
     let policies = t("compliance_by_policy");
     let trend = t("compliance_trend");
-    let policy_link = |row: usize, column: &str| {
-        (column == "policy_name")
-            .then(|| links.policy(&policies.get(row, "policy_id").ok()?, ""))
-            .flatten()
-    };
+    let policy_link = links.to_policy(policies, "policy_name", "");
     let stale = t("stale_devices");
-    let stale_link = |row: usize, column: &str| {
-        (column == "device_id")
-            .then(|| links.device(&stale.get(row, "device_id").ok()?, ""))
-            .flatten()
-    };
+    let stale_link = links.to_device(stale, "device_id", "");
     let [platform_chart, policy_chart, trend_chart] = charts(platforms, policies, trend)?;
     let mut chart_pages = Vec::new();
     for (id, chart, data, note) in [
@@ -442,11 +462,7 @@ fn render_policies(
     let settings_by_policy = group_rows(settings, "policy_id")?;
     let devices_by_policy = group_rows(devices, "policy_id")?;
     let no_link = |_: usize, _: &str| None;
-    let device_link = |row: usize, column: &str| {
-        (column == "device_id")
-            .then(|| links.device(&devices.get(row, "device_id").ok()?, "../"))
-            .flatten()
-    };
+    let device_link = links.to_device(devices, "device_id", "../");
     for row in 0..policies.len() {
         let id = policies.get(row, "policy_id")?;
         let page_slug = slug("policy", &id);
@@ -488,11 +504,7 @@ fn render_devices(
 ) -> Result<()> {
     let order = device_order(detail)?;
     let rows_by_device = group_rows(detail, "device_id")?;
-    let policy_link = |row: usize, column: &str| {
-        (column == "policy_name")
-            .then(|| links.policy(&detail.get(row, "policy_id").ok()?, "../"))
-            .flatten()
-    };
+    let policy_link = links.to_policy(detail, "policy_name", "../");
     let total = order.len();
     let pages = total.div_ceil(DEVICES_PER_PAGE).max(1);
     for (number, chunk) in order.chunks(DEVICES_PER_PAGE.max(1)).enumerate() {
@@ -528,16 +540,12 @@ fn render_devices(
         bundle.write(&format!("devices/page-{number:04}.html"), html.as_bytes())?;
     }
     // The device list, a page per DEVICES_PER_INDEX_PAGE devices.
+    let device_link = links.to_device(detail, "device_id", "../");
     let firsts: Vec<usize> = order.iter().map(|id| rows_by_device[id][0]).collect();
     let index_pages = total.div_ceil(DEVICES_PER_INDEX_PAGE).max(1);
     for number in 1..=index_pages {
         let start = (number - 1) * DEVICES_PER_INDEX_PAGE;
         let rows = &firsts[start.min(total)..(start + DEVICES_PER_INDEX_PAGE).min(total)];
-        let device_link = |row: usize, column: &str| {
-            (column == "device_id")
-                .then(|| links.device(&detail.get(row, "device_id").ok()?, "../"))
-                .flatten()
-        };
         let page = context! {
             devices => PageTable::build(
                 "device-list", detail, rows,

@@ -108,6 +108,19 @@ fn column(lake: &Path, query: &str) -> Vec<String> {
         .collect()
 }
 
+/// `posture query NAME ARGS --format csv`, as text.
+fn query_csv(lake: &Path, name: &str, args: &[&str]) -> String {
+    let o = posture()
+        .args(["query", "--format", "csv", "--lake"])
+        .arg(lake)
+        .arg(name)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    String::from_utf8(o.stdout).unwrap().replace("\r\n", "\n")
+}
+
 fn count(lake: &Path, table: &str) -> u64 {
     column(lake, &format!("SELECT count(*) AS n FROM {table}"))[0]
         .parse()

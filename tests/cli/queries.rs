@@ -12,19 +12,6 @@ fn snapshot_lake(dir: &tempfile::TempDir) -> PathBuf {
     lake
 }
 
-/// `posture query NAME ARGS --format csv`, as text.
-fn query_csv(lake: &Path, name: &str, args: &[&str]) -> String {
-    let o = posture()
-        .args(["query", "--format", "csv", "--lake"])
-        .arg(lake)
-        .arg(name)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{name}: {}", stderr(&o));
-    String::from_utf8(o.stdout).unwrap().replace("\r\n", "\n")
-}
-
 const AS_OF: &[&str] = &["--as-of", "2026-11-20"];
 
 #[test]

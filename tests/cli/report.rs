@@ -171,19 +171,11 @@ fn html_table(html: &str, id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A named query's rows as CSV cells (header dropped).
+/// A named query's rows as CSV cells (header dropped). These queries' cells
+/// hold no comma, quote or line break.
 fn query_rows(lake: &Path, name: &str, args: &[&str]) -> Vec<Vec<String>> {
-    let o = posture()
-        .args(["query", "--format", "csv", "--lake"])
-        .arg(lake)
-        .arg(name)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let text = String::from_utf8(o.stdout).unwrap();
-    // These queries' cells hold no comma, quote or line break.
-    text.lines()
+    query_csv(lake, name, args)
+        .lines()
         .skip(1)
         .map(|l| l.split(',').map(str::to_owned).collect())
         .collect()
