@@ -105,13 +105,6 @@ struct Links {
 }
 
 impl Links {
-    fn policy(&self, id: &str, root: &str) -> Option<String> {
-        self.policies.get(id).map(|p| format!("{root}{p}"))
-    }
-    fn device(&self, id: &str, root: &str) -> Option<String> {
-        self.devices.get(id).map(|p| format!("{root}{p}"))
-    }
-
     /// Links the cells of `column` to the page of the row's `policy_id`.
     fn to_policy<'a>(
         &'a self,
@@ -119,11 +112,7 @@ impl Links {
         column: &'a str,
         root: &'a str,
     ) -> impl Fn(usize, &str) -> Option<String> + 'a {
-        move |row, name| {
-            (name == column)
-                .then(|| self.policy(&table.get(row, "policy_id").ok()?, root))
-                .flatten()
-        }
+        link_cells(&self.policies, table, column, "policy_id", root)
     }
 
     /// Links the cells of `column` to the page of the row's `device_id`.
@@ -133,11 +122,25 @@ impl Links {
         column: &'a str,
         root: &'a str,
     ) -> impl Fn(usize, &str) -> Option<String> + 'a {
-        move |row, name| {
-            (name == column)
-                .then(|| self.device(&table.get(row, "device_id").ok()?, root))
-                .flatten()
+        link_cells(&self.devices, table, column, "device_id", root)
+    }
+}
+
+/// A cell link for `PageTable`: the cells of `column` link to the page
+/// `pages` has for the row's value of `key`.
+fn link_cells<'a>(
+    pages: &'a HashMap<String, String>,
+    table: &'a TextTable,
+    column: &'a str,
+    key: &'a str,
+    root: &'a str,
+) -> impl Fn(usize, &str) -> Option<String> + 'a {
+    move |row, name| {
+        if name != column {
+            return None;
         }
+        let page = pages.get(&table.get(row, key).ok()?)?;
+        Some(format!("{root}{page}"))
     }
 }
 
