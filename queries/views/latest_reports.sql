@@ -12,14 +12,7 @@
 CREATE VIEW latest_reports AS
 WITH last_of_day AS (
     SELECT
-        report_id,
-        device_id,
-        device_name,
-        os_platform,
-        managed_by,
-        enrollment_status,
-        observed_at,
-        report_day,
+        *,
         lead(report_day) OVER (PARTITION BY device_id ORDER BY report_day) AS next_report_day
     FROM (
         SELECT

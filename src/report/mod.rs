@@ -264,8 +264,6 @@ pub fn render(input: &ReportInput, out: &Path) -> Result<Manifest> {
         bundle.write(&format!("csv/{name}.csv"), &csv)?;
         tables.insert(name, TextTable::new(&v.result)?);
     }
-    let table = |name: &str| tables.get(name).expect("every required view is loaded");
-
     let env = environment()?;
     let script_hash = format!(
         "sha256-{}",
@@ -281,10 +279,17 @@ pub fn render(input: &ReportInput, out: &Path) -> Result<Manifest> {
         script_hash => script_hash,
     };
 
-    let links = links(table("compliance_by_policy"), table("device_detail"))?;
-    render_overview(input, &env, &common, &tables, &links, &mut bundle)?;
-    render_policies(&env, &common, &tables, &links, &mut bundle)?;
-    render_devices(&env, &common, table("device_detail"), &links, &mut bundle)?;
+    let device_order = device_order(&tables["device_detail"])?;
+    let links = links(&tables["compliance_by_policy"], &device_order)?;
+    let pages = Pages {
+        env,
+        common,
+        tables,
+        links,
+    };
+    pages.overview(input, &mut bundle)?;
+    pages.policies(&mut bundle)?;
+    pages.devices(&device_order, &mut bundle)?;
 
     let manifest = Manifest::build(input, out, &bundle.written)?;
     manifest.write(out)?;
@@ -333,17 +338,17 @@ fn environment() -> Result<Environment<'static>> {
     Ok(env)
 }
 
-fn links(policies: &TextTable, devices: &TextTable) -> Result<Links> {
+fn links(policies: &TextTable, device_order: &[String]) -> Result<Links> {
     let mut policy_pages = HashMap::new();
     for row in 0..policies.len() {
         let id = policies.get(row, "policy_id")?;
         policy_pages.insert(id.clone(), format!("policies/{}.html", slug("policy", &id)));
     }
     let mut device_pages = HashMap::new();
-    for id in device_order(devices)? {
-        let page = device_pages.len() / DEVICES_PER_PAGE + 1;
-        let href = format!("devices/page-{page:04}.html#{}", slug("d", &id));
-        device_pages.insert(id, href);
+    for (i, id) in device_order.iter().enumerate() {
+        let page = i / DEVICES_PER_PAGE + 1;
+        let href = format!("devices/page-{page:04}.html#{}", slug("d", id));
+        device_pages.insert(id.clone(), href);
     }
     Ok(Links {
         policies: policy_pages,
@@ -364,38 +369,52 @@ fn device_order(devices: &TextTable) -> Result<Vec<String>> {
     Ok(order)
 }
 
-fn render_page(
-    env: &Environment,
-    template: &str,
-    common: &Value,
-    root: &str,
-    page: Value,
-) -> Result<String> {
-    let ctx = minijinja::value::merge_maps([context! { root => root }, page, common.clone()]);
-    env.get_template(template)?
-        .render(ctx)
-        .with_context(|| format!("cannot render `{template}`"))
+/// Row numbers of `table` grouped by the value of `column`.
+fn group_rows(table: &TextTable, column: &str) -> Result<HashMap<String, Vec<usize>>> {
+    let index = table.column(column)?;
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    for row in 0..table.len() {
+        groups.entry(table.cell(row, index)).or_default().push(row);
+    }
+    Ok(groups)
 }
 
-fn render_overview(
-    input: &ReportInput,
-    env: &Environment,
-    common: &Value,
-    tables: &BTreeMap<&str, TextTable>,
-    links: &Links,
-    bundle: &mut Bundle,
-) -> Result<()> {
-    let t = |name: &str| tables.get(name).expect("loaded");
-    let no_link = |_: usize, _: &str| None;
-    let platforms = t("compliance_by_platform");
-    let policies = t("compliance_by_policy");
-    let trend = t("compliance_trend");
-    let policy_link = links.to_policy(policies, "policy_name", "");
-    let stale = t("stale_devices");
-    let stale_link = links.to_device(stale, "device_id", "");
-    let [platform_chart, policy_chart, trend_chart] = charts(platforms, policies, trend)?;
-    let mut chart_pages = Vec::new();
-    for (id, chart, data, note) in [
+/// What every page is rendered with: the templates, the values common to
+/// all pages, the query results and where each policy and device page is.
+struct Pages<'a> {
+    env: Environment<'static>,
+    common: Value,
+    tables: BTreeMap<&'a str, TextTable>,
+    links: Links,
+}
+
+impl Pages<'_> {
+    /// A required view's table (all are loaded before any page is made).
+    fn table(&self, name: &str) -> &TextTable {
+        &self.tables[name]
+    }
+
+    fn page(&self, template: &str, root: &str, page: Value) -> Result<String> {
+        let ctx =
+            minijinja::value::merge_maps([context! { root => root }, page, self.common.clone()]);
+        self.env
+            .get_template(template)?
+            .render(ctx)
+            .with_context(|| format!("cannot render `{template}`"))
+    }
+
+    fn overview(&self, input: &ReportInput, bundle: &mut Bundle) -> Result<()> {
+        let links = &self.links;
+        let no_link = |_: usize, _: &str| None;
+        let platforms = self.table("compliance_by_platform");
+        let policies = self.table("compliance_by_policy");
+        let trend = self.table("compliance_trend");
+        let policy_link = links.to_policy(policies, "policy_name", "");
+        let stale = self.table("stale_devices");
+        let stale_link = links.to_device(stale, "device_id", "");
+        let [platform_chart, policy_chart, trend_chart] = charts(platforms, policies, trend)?;
+        let mut chart_pages = Vec::new();
+        for (id, chart, data, note) in [
         (
             "platforms",
             platform_chart,
@@ -429,94 +448,73 @@ fn render_overview(
             data,
         });
     }
-    let page = context! {
-        totals => totals(platforms)?,
-        charts => chart_pages,
-        setting_failures => PageTable::all("setting-failures", t("setting_failures"), 50, "csv/setting_failures.csv", &no_link)?,
-        management_channel => PageTable::all("management-channel", t("management_channel"), ROWS_PER_TABLE, "csv/management_channel.csv", &no_link)?,
-        enrollment_failures => PageTable::all("enrollment-failures", t("enrollment_failures"), ROWS_PER_TABLE, "csv/enrollment_failures.csv", &no_link)?,
-        stale_devices => PageTable::all("stale-devices", t("stale_devices"), ROWS_PER_TABLE, "csv/stale_devices.csv", &stale_link)?,
-    };
-    let html = render_page(env, "index.html", common, "", page)?;
-    bundle.write("index.html", html.as_bytes())
-}
-
-/// Row numbers of `table` grouped by the value of `column`.
-fn group_rows(table: &TextTable, column: &str) -> Result<HashMap<String, Vec<usize>>> {
-    let index = table.column(column)?;
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    for row in 0..table.len() {
-        groups.entry(table.cell(row, index)).or_default().push(row);
-    }
-    Ok(groups)
-}
-
-fn render_policies(
-    env: &Environment,
-    common: &Value,
-    tables: &BTreeMap<&str, TextTable>,
-    links: &Links,
-    bundle: &mut Bundle,
-) -> Result<()> {
-    let t = |name: &str| tables.get(name).expect("loaded");
-    let policies = t("compliance_by_policy");
-    let settings = t("policy_settings");
-    let devices = t("policy_devices");
-    let settings_by_policy = group_rows(settings, "policy_id")?;
-    let devices_by_policy = group_rows(devices, "policy_id")?;
-    let no_link = |_: usize, _: &str| None;
-    let device_link = links.to_device(devices, "device_id", "../");
-    for row in 0..policies.len() {
-        let id = policies.get(row, "policy_id")?;
-        let page_slug = slug("policy", &id);
-        let device_rows = devices_by_policy.get(&id).cloned().unwrap_or_default();
-        let csv_name = format!("policies/{page_slug}.csv");
-        bundle.write(&csv_name, &rows_csv(devices, &device_rows)?)?;
         let page = context! {
-            policy => context! {
-                id => id.clone(),
-                name => policies.get(row, "policy_name")?,
-                type => policies.get(row, "policy_type")?,
-            },
-            summary => PageTable::build(
-                "summary", policies, &[row],
-                &["devices", "succeeded", "error", "conflict", "pending", "not_applicable", "stale", "compliance_pct"],
-                1, "", &no_link)?,
-            settings => PageTable::build(
-                "settings", settings, settings_by_policy.get(&id).map_or(&[][..], Vec::as_slice),
-                &["setting_id", "setting_name", "devices", "succeeded", "error", "conflict", "pending", "not_applicable"],
-                ROWS_PER_TABLE, "../csv/policy_settings.csv", &no_link)?,
-            devices => PageTable::build(
-                "devices", devices, &device_rows,
-                &["device_id", "device_name", "os_platform", "state", "stale", "last_observed_at",
-                  "setting_id", "setting_name", "setting_state", "error_code", "expected", "actual"],
-                ROWS_PER_TABLE, &format!("{page_slug}.csv"), &device_link)?,
+            totals => totals(platforms)?,
+            charts => chart_pages,
+            setting_failures => PageTable::all("setting-failures", self.table("setting_failures"), 50, "csv/setting_failures.csv", &no_link)?,
+            management_channel => PageTable::all("management-channel", self.table("management_channel"), ROWS_PER_TABLE, "csv/management_channel.csv", &no_link)?,
+            enrollment_failures => PageTable::all("enrollment-failures", self.table("enrollment_failures"), ROWS_PER_TABLE, "csv/enrollment_failures.csv", &no_link)?,
+            stale_devices => PageTable::all("stale-devices", stale, ROWS_PER_TABLE, "csv/stale_devices.csv", &stale_link)?,
         };
-        let html = render_page(env, "policy.html", common, "../", page)?;
-        bundle.write(&format!("policies/{page_slug}.html"), html.as_bytes())?;
+        let html = self.page("index.html", "", page)?;
+        bundle.write("index.html", html.as_bytes())
     }
-    Ok(())
-}
 
-fn render_devices(
-    env: &Environment,
-    common: &Value,
-    detail: &TextTable,
-    links: &Links,
-    bundle: &mut Bundle,
-) -> Result<()> {
-    let order = device_order(detail)?;
-    let rows_by_device = group_rows(detail, "device_id")?;
-    let policy_link = links.to_policy(detail, "policy_name", "../");
-    let total = order.len();
-    let pages = total.div_ceil(DEVICES_PER_PAGE).max(1);
-    for (number, chunk) in order.chunks(DEVICES_PER_PAGE.max(1)).enumerate() {
-        let number = number + 1;
-        let mut devices = Vec::new();
-        for id in chunk {
-            let rows = &rows_by_device[id];
-            let first = rows[0];
-            devices.push(context! {
+    fn policies(&self, bundle: &mut Bundle) -> Result<()> {
+        let links = &self.links;
+        let policies = self.table("compliance_by_policy");
+        let settings = self.table("policy_settings");
+        let devices = self.table("policy_devices");
+        let settings_by_policy = group_rows(settings, "policy_id")?;
+        let devices_by_policy = group_rows(devices, "policy_id")?;
+        let no_link = |_: usize, _: &str| None;
+        let device_link = links.to_device(devices, "device_id", "../");
+        for row in 0..policies.len() {
+            let id = policies.get(row, "policy_id")?;
+            let page_slug = slug("policy", &id);
+            let device_rows = devices_by_policy.get(&id).cloned().unwrap_or_default();
+            let csv_name = format!("policies/{page_slug}.csv");
+            bundle.write(&csv_name, &rows_csv(devices, &device_rows)?)?;
+            let page = context! {
+                policy => context! {
+                    id => id.clone(),
+                    name => policies.get(row, "policy_name")?,
+                    type => policies.get(row, "policy_type")?,
+                },
+                summary => PageTable::build(
+                    "summary", policies, &[row],
+                    &["devices", "succeeded", "error", "conflict", "pending", "not_applicable", "stale", "compliance_pct"],
+                    1, "", &no_link)?,
+                settings => PageTable::build(
+                    "settings", settings, settings_by_policy.get(&id).map_or(&[][..], Vec::as_slice),
+                    &["setting_id", "setting_name", "devices", "succeeded", "error", "conflict", "pending", "not_applicable"],
+                    ROWS_PER_TABLE, "../csv/policy_settings.csv", &no_link)?,
+                devices => PageTable::build(
+                    "devices", devices, &device_rows,
+                    &["device_id", "device_name", "os_platform", "state", "stale", "last_observed_at",
+                      "setting_id", "setting_name", "setting_state", "error_code", "expected", "actual"],
+                    ROWS_PER_TABLE, &format!("{page_slug}.csv"), &device_link)?,
+            };
+            let html = self.page("policy.html", "../", page)?;
+            bundle.write(&format!("policies/{page_slug}.html"), html.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn devices(&self, order: &[String], bundle: &mut Bundle) -> Result<()> {
+        let detail = self.table("device_detail");
+        let links = &self.links;
+        let rows_by_device = group_rows(detail, "device_id")?;
+        let policy_link = links.to_policy(detail, "policy_name", "../");
+        let total = order.len();
+        let pages = total.div_ceil(DEVICES_PER_PAGE).max(1);
+        for (number, chunk) in order.chunks(DEVICES_PER_PAGE.max(1)).enumerate() {
+            let number = number + 1;
+            let mut devices = Vec::new();
+            for id in chunk {
+                let rows = &rows_by_device[id];
+                let first = rows[0];
+                devices.push(context! {
                 id => id,
                 anchor => slug("d", id),
                 name => detail.get(first, "device_name")?,
@@ -529,41 +527,42 @@ fn render_devices(
                     &["policy_name", "policy_state", "setting_id", "setting_name", "setting_state", "error_code", "expected", "actual"],
                     ROWS_PER_TABLE, "../csv/device_detail.csv", &policy_link)?,
             });
+            }
+            let first = (number - 1) * DEVICES_PER_PAGE + 1;
+            let page = context! {
+                devices => devices,
+                first => first,
+                last => first + chunk.len() - 1,
+                total => total,
+                prev => (number > 1).then(|| format!("page-{:04}.html", number - 1)),
+                next => (number < pages).then(|| format!("page-{:04}.html", number + 1)),
+            };
+            let html = self.page("devices.html", "../", page)?;
+            bundle.write(&format!("devices/page-{number:04}.html"), html.as_bytes())?;
         }
-        let first = (number - 1) * DEVICES_PER_PAGE + 1;
-        let page = context! {
-            devices => devices,
-            first => first,
-            last => first + chunk.len() - 1,
-            total => total,
-            prev => (number > 1).then(|| format!("page-{:04}.html", number - 1)),
-            next => (number < pages).then(|| format!("page-{:04}.html", number + 1)),
-        };
-        let html = render_page(env, "devices.html", common, "../", page)?;
-        bundle.write(&format!("devices/page-{number:04}.html"), html.as_bytes())?;
+        // The device list, a page per DEVICES_PER_INDEX_PAGE devices.
+        let device_link = links.to_device(detail, "device_id", "../");
+        let firsts: Vec<usize> = order.iter().map(|id| rows_by_device[id][0]).collect();
+        let index_pages = total.div_ceil(DEVICES_PER_INDEX_PAGE).max(1);
+        for number in 1..=index_pages {
+            let start = (number - 1) * DEVICES_PER_INDEX_PAGE;
+            let rows = &firsts[start.min(total)..(start + DEVICES_PER_INDEX_PAGE).min(total)];
+            let page = context! {
+                devices => PageTable::build(
+                    "device-list", detail, rows,
+                    &["device_id", "device_name", "os_platform", "last_observed_at", "stale", "compliance"],
+                    DEVICES_PER_INDEX_PAGE, "", &device_link)?,
+                first => start + 1,
+                last => start + rows.len(),
+                total => total,
+                prev => (number > 1).then(|| format!("index-{:04}.html", number - 1)),
+                next => (number < index_pages).then(|| format!("index-{:04}.html", number + 1)),
+            };
+            let html = self.page("device_index.html", "../", page)?;
+            bundle.write(&format!("devices/index-{number:04}.html"), html.as_bytes())?;
+        }
+        Ok(())
     }
-    // The device list, a page per DEVICES_PER_INDEX_PAGE devices.
-    let device_link = links.to_device(detail, "device_id", "../");
-    let firsts: Vec<usize> = order.iter().map(|id| rows_by_device[id][0]).collect();
-    let index_pages = total.div_ceil(DEVICES_PER_INDEX_PAGE).max(1);
-    for number in 1..=index_pages {
-        let start = (number - 1) * DEVICES_PER_INDEX_PAGE;
-        let rows = &firsts[start.min(total)..(start + DEVICES_PER_INDEX_PAGE).min(total)];
-        let page = context! {
-            devices => PageTable::build(
-                "device-list", detail, rows,
-                &["device_id", "device_name", "os_platform", "last_observed_at", "stale", "compliance"],
-                DEVICES_PER_INDEX_PAGE, "", &device_link)?,
-            first => start + 1,
-            last => start + rows.len(),
-            total => total,
-            prev => (number > 1).then(|| format!("index-{:04}.html", number - 1)),
-            next => (number < index_pages).then(|| format!("index-{:04}.html", number + 1)),
-        };
-        let html = render_page(env, "device_index.html", common, "../", page)?;
-        bundle.write(&format!("devices/index-{number:04}.html"), html.as_bytes())?;
-    }
-    Ok(())
 }
 
 /// Some rows of a table as CSV for people (formulas neutralised).
