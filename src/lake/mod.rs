@@ -68,8 +68,19 @@ pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
 /// place a re-delivered report can be, since a report's date comes from its
 /// own `observed_at`.
 pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<String>> {
+    ids_in_partition(lake, Table::Reports, "report_id", date)
+}
+
+/// The values of the id column `column` (`report_id`, `row_id`) in one date
+/// partition of `table`: the dedup set of that partition.
+pub fn ids_in_partition(
+    lake: &Path,
+    table: Table,
+    column: &str,
+    date: NaiveDate,
+) -> Result<HashSet<String>> {
     let mut ids = HashSet::new();
-    let dir = partition_dir(lake, Table::Reports, date);
+    let dir = partition_dir(lake, table, date);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(ids);
     };
@@ -80,7 +91,7 @@ pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<S
             File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)
             .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["report_id"]);
+        let mask = ProjectionMask::columns(builder.parquet_schema(), [column]);
         let reader = builder
             .with_projection(mask)
             .build()
@@ -89,8 +100,8 @@ pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<S
             let batch =
                 batch.with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
             let column = batch
-                .column_by_name("report_id")
-                .with_context(|| format!("`{}` has no `report_id` column", path.display()))?;
+                .column_by_name(column)
+                .with_context(|| format!("`{}` has no `{column}` column", path.display()))?;
             for id in column.as_string::<i32>().iter().flatten() {
                 ids.insert(id.to_owned());
             }

@@ -6,7 +6,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 4] = [
+pub const VIEWS: [(&str, &str); 7] = [
+    (
+        "device_keys",
+        include_str!("../../queries/views/device_keys.sql"),
+    ),
+    (
+        "keyed_reports",
+        include_str!("../../queries/views/keyed_reports.sql"),
+    ),
     (
         "latest_reports",
         include_str!("../../queries/views/latest_reports.sql"),
@@ -23,9 +31,13 @@ pub const VIEWS: [(&str, &str); 4] = [
         "device_status",
         include_str!("../../queries/views/device_status.sql"),
     ),
+    (
+        "inventory_status",
+        include_str!("../../queries/views/inventory_status.sql"),
+    ),
 ];
 
-const BUILT_IN: [(&str, &str); 10] = [
+const BUILT_IN: [(&str, &str); 14] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -65,6 +77,22 @@ const BUILT_IN: [(&str, &str); 10] = [
     (
         "policy_settings",
         include_str!("../../queries/policy_settings.sql"),
+    ),
+    (
+        "antivirus_health",
+        include_str!("../../queries/antivirus_health.sql"),
+    ),
+    (
+        "firewall_status",
+        include_str!("../../queries/firewall_status.sql"),
+    ),
+    (
+        "onboarding_coverage",
+        include_str!("../../queries/onboarding_coverage.sql"),
+    ),
+    (
+        "onboarding_devices",
+        include_str!("../../queries/onboarding_devices.sql"),
     ),
 ];
 

@@ -80,7 +80,11 @@ impl Engine {
     /// Opens the lake for reading. Fails, with a hint, when there is no lake
     /// or it holds no reports yet.
     pub fn open(lake_dir: &Path, as_of: Option<NaiveDate>) -> Result<Engine> {
-        if !lake_dir.join(Table::Reports.name()).is_dir() {
+        let has_data = [Table::Reports]
+            .iter()
+            .chain(Table::VENDOR.iter())
+            .any(|t| lake_dir.join(t.name()).is_dir());
+        if !has_data {
             bail!(crate::Hinted::new(
                 format!(
                     "`{}` is not a lake: it has no `reports` table",
@@ -261,10 +265,14 @@ fn listing_table(lake_dir: &Path, table: Table) -> Result<Arc<dyn TableProvider>
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// The newest `date=` partition of `reports` that holds a file: the UTC date
-/// of the newest `observed_at`, read from the layout rather than the data.
+/// The newest `date=` partition of `reports` or a vendor table that holds a
+/// file: the UTC date of the newest `observed_at`, read from the layout
+/// rather than the data.
 fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
-    let files = lake::table_files(lake_dir, Table::Reports)?;
+    let mut files = lake::table_files(lake_dir, Table::Reports)?;
+    for table in Table::VENDOR {
+        files.extend(lake::table_files(lake_dir, table)?);
+    }
     Ok(files
         .iter()
         .filter_map(|f| {

@@ -34,7 +34,7 @@ pub struct View {
 }
 
 /// The named queries a report needs, by name.
-pub const REQUIRED_VIEWS: [&str; 10] = [
+pub const REQUIRED_VIEWS: [&str; 14] = [
     "compliance_by_policy",
     "compliance_by_platform",
     "setting_failures",
@@ -45,6 +45,10 @@ pub const REQUIRED_VIEWS: [&str; 10] = [
     "policy_devices",
     "device_detail",
     "policy_settings",
+    "antivirus_health",
+    "firewall_status",
+    "onboarding_coverage",
+    "onboarding_devices",
 ];
 
 /// Everything a report shows and records.
@@ -455,6 +459,10 @@ impl Pages<'_> {
             management_channel => PageTable::all("management-channel", self.table("management_channel"), ROWS_PER_TABLE, "csv/management_channel.csv", &no_link)?,
             enrollment_failures => PageTable::all("enrollment-failures", self.table("enrollment_failures"), ROWS_PER_TABLE, "csv/enrollment_failures.csv", &no_link)?,
             stale_devices => PageTable::all("stale-devices", stale, ROWS_PER_TABLE, "csv/stale_devices.csv", &stale_link)?,
+            antivirus_health => PageTable::all("antivirus-health", self.table("antivirus_health"), ROWS_PER_TABLE, "csv/antivirus_health.csv", &no_link)?,
+            firewall_status => PageTable::all("firewall-status", self.table("firewall_status"), ROWS_PER_TABLE, "csv/firewall_status.csv", &no_link)?,
+            onboarding_coverage => PageTable::all("onboarding-coverage", self.table("onboarding_coverage"), ROWS_PER_TABLE, "csv/onboarding_coverage.csv", &no_link)?,
+            onboarding_devices => PageTable::all("onboarding-devices", self.table("onboarding_devices"), ROWS_PER_TABLE, "csv/onboarding_devices.csv", &no_link)?,
         };
         let html = self.page("index.html", "", page)?;
         bundle.write("index.html", html.as_bytes())

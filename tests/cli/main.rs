@@ -5,6 +5,7 @@
 
 mod queries;
 mod report;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
