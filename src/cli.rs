@@ -28,11 +28,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Ingest agent reports (NDJSON, JSON arrays, gzip) from files or folders into the lake
+    /// Ingest agent reports (NDJSON, JSON arrays, gzip) and vendor exports from files or folders into the lake
     #[command(
         after_help = "Every report read is either new, a duplicate of one already in the \
         lake (same report_id), or quarantined with its file, line and reason (see the \
-        `quarantine` table). The run is committed atomically; it ends with the line\n  \
+        `quarantine` table).\n\n\
+        Vendor exports are read as downloaded and recognised by their columns, not their \
+        names: Intune's DeviceStatusesByConfigurationProfile (and variants), \
+        DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents and FirewallStatus \
+        exports (.zip, CSV or JSON, with or without the _loc columns), and the Defender \
+        for Endpoint machine list ({\"value\": [...]}, one file per page). Each of their rows \
+        counts as read; an export of an unknown shape is quarantined, naming its columns \
+        (docs/vendor-exports.md).\n\n\
+        The run is committed atomically; it ends with the line\n  \
         ingested: read=R new=N duplicate=D quarantined=Q\n\n\
         Exit status: 0 on success (quarantined reports included), 1 on failure (nothing \
         committed), 2 when some file could not be read to its end (the rest was committed)."
@@ -53,6 +61,7 @@ pub enum Command {
         posture query --lake lake/ --list\n  \
         posture query --lake lake/ compliance_by_policy --as-of 2026-11-14\n  \
         posture query --lake lake/ compliance_trend --days 14 --format csv > trend.csv\n  \
+        posture query --lake lake/ onboarding_devices --format csv > to-manage.csv\n  \
         posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
         #[arg(long, value_name = "LAKE")]
@@ -79,10 +88,11 @@ pub enum Command {
     },
     /// Run read-only SQL over the lake's tables and snapshot views
     #[command(
-        after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine \
-        (each with its `date` partition column).\n\
+        after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine, \
+        antivirus_health, firewall_status, device_inventory (each with its `date` partition column).\n\
         Views as of the newest day: latest_reports, current_policy_states, \
-        current_setting_states, device_status.\n\n\
+        current_setting_states, device_status, device_keys (Intune device id to device), \
+        keyed_reports, inventory_status.\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are refused."

@@ -127,28 +127,36 @@ impl Run<'_> {
 
     /// One item of a vendor export: `rows` input rows, all new, all
     /// duplicates, or quarantined.
-    fn handle_vendor(&mut self, item: vendor::Item, file: &str, counts: &mut FileCounts) -> Result<()> {
+    fn handle_vendor(
+        &mut self,
+        item: vendor::Item,
+        file: &str,
+        counts: &mut FileCounts,
+    ) -> Result<()> {
         use vendor::Item;
         let rows = item.rows();
         counts.read += rows;
         let new = match item {
             Item::Report { report, source, .. } => self.accept(&report, file, Some(source))?,
             Item::Antivirus(row) => {
-                let new = self.accept_row(Table::AntivirusHealth, &row.row_id, row.observed_at_us)?;
+                let new =
+                    self.accept_row(Table::AntivirusHealth, &row.row_id, row.observed_at_us)?;
                 if new {
                     self.vendor_rows.push_antivirus(&row, file);
                 }
                 new
             }
             Item::Firewall(row) => {
-                let new = self.accept_row(Table::FirewallStatus, &row.row_id, row.observed_at_us)?;
+                let new =
+                    self.accept_row(Table::FirewallStatus, &row.row_id, row.observed_at_us)?;
                 if new {
                     self.vendor_rows.push_firewall(&row, file);
                 }
                 new
             }
             Item::Machine(row) => {
-                let new = self.accept_row(Table::DeviceInventory, &row.row_id, row.observed_at_us)?;
+                let new =
+                    self.accept_row(Table::DeviceInventory, &row.row_id, row.observed_at_us)?;
                 if new {
                     self.vendor_rows.push_machine(&row, file);
                 }
@@ -160,7 +168,8 @@ impl Run<'_> {
                 raw,
             } => {
                 counts.quarantined += rows;
-                self.run_rows.quarantine(file, position, &reason, raw.as_bytes());
+                self.run_rows
+                    .quarantine(file, position, &reason, raw.as_bytes());
                 return self.flush_if_full();
             }
         };

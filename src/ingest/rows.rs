@@ -510,8 +510,7 @@ impl VendorRows {
         ] {
             let batches = std::mem::take(rows);
             if !batches.is_empty() {
-                let batch =
-                    datafusion::arrow::compute::concat_batches(&table.schema(), &batches)?;
+                let batch = datafusion::arrow::compute::concat_batches(&table.schema(), &batches)?;
                 out.push((table, batch));
             }
         }

@@ -350,7 +350,12 @@ fn chromium_shows_the_vendor_views() {
     let states: Vec<&str> = antivirus.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(
         states,
-        ["clean", "rebootPending", "fullScanPending, rebootPending", "critical"]
+        [
+            "clean",
+            "rebootPending",
+            "fullScanPending, rebootPending",
+            "critical"
+        ]
     );
     assert_eq!(antivirus[0][2..], ["2", "1", "0", "0", "0", "0"]);
     assert!(out.join("csv/onboarding_devices.csv").is_file());

@@ -73,7 +73,10 @@ fn unknown_shapes_and_values_are_quarantined_with_their_reason() {
     assert!(got[0].3.starts_with(",WS-0009,"), "{}", got[0].3);
     assert_eq!(got[1].0, "unhealthy_defender_agents.csv");
     assert_eq!(got[1].1, 5);
-    assert_eq!(got[1].2, "column `DeviceState` has an unknown value `Sleepy`");
+    assert_eq!(
+        got[1].2,
+        "column `DeviceState` has an unknown value `Sleepy`"
+    );
     let unknown = "unknown export shape: its columns `Foo, Bar, Baz` match no export this version reads (DeviceStatusesByConfigurationProfile, DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents, FirewallStatus, the machines API)";
     assert_eq!(
         (got[2].1, got[2].2.as_str(), got[2].3.as_str()),
@@ -166,11 +169,17 @@ fn columns_and_code_tables_map_in_both_localisation_shapes() {
         policies,
         [
             format!("11111111-0000-0000-0000-000000000001|p1|Antivirus|Succeeded|Windows|-|{zip}"),
-            format!("11111111-0000-0000-0000-000000000001|p2|Firewall|Pending|Windows|{a1}|{assign}"),
+            format!(
+                "11111111-0000-0000-0000-000000000001|p2|Firewall|Pending|Windows|{a1}|{assign}"
+            ),
             format!("11111111-0000-0000-0000-000000000002|p1|Antivirus|Error|Windows|-|{zip}"),
-            format!("11111111-0000-0000-0000-000000000002|p2|Firewall|Succeeded|Windows|{a2}|{assign}"),
+            format!(
+                "11111111-0000-0000-0000-000000000002|p2|Firewall|Succeeded|Windows|{a2}|{assign}"
+            ),
             format!("11111111-0000-0000-0000-000000000007|p1|Antivirus|Conflict|Windows|-|{zip}"),
-            format!("11111111-0000-0000-0000-000000000008|p1|Antivirus|NotApplicable|Windows|-|{zip}"),
+            format!(
+                "11111111-0000-0000-0000-000000000008|p1|Antivirus|NotApplicable|Windows|-|{zip}"
+            ),
         ]
     );
 
@@ -241,13 +250,14 @@ fn antivirus_and_firewall_views_count_each_device_once() {
          3,\"fullScanPending, rebootPending\",1,0,0,1,0,0\n\
          16,critical,0,0,0,0,0,1\n"
     );
-    // As of 07-16 device 1's row of 07-15 is its newest, and devices 2, 3,
-    // 5 have not reported yet.
+    // As of 07-16 device 1's row of 07-15 is its newest, devices 2, 3, 5
+    // have not reported yet, and device 4 is still stale (07-01 is before
+    // 07-10, the end of 07-16 less 7 days).
     assert_eq!(
         query_csv(&lake, "antivirus_health", &["--as-of", "2026-07-16"]),
         "device_state_code,device_state,devices,real_time_protection_off,signatures_overdue,tamper_protection_off,malware_protection_off,stale\n\
          2,rebootPending,1,1,0,0,0,0\n\
-         16,critical,1,0,0,0,1,0\n"
+         16,critical,0,0,0,0,0,1\n"
     );
     assert_eq!(
         query_csv(&lake, "firewall_status", &[]),
@@ -297,7 +307,13 @@ fn a_lake_of_exports_only_can_be_queried() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake_in(&dir);
     assert_eq!(
-        ingest(&lake, &[&vendor("machines_page1.json"), &vendor("machines_page2.json")]),
+        ingest(
+            &lake,
+            &[
+                &vendor("machines_page1.json"),
+                &vendor("machines_page2.json")
+            ]
+        ),
         counts(6, 5, 1, 0)
     );
     let csv = query_csv(&lake, "onboarding_coverage", &[]);

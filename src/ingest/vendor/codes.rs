@@ -266,7 +266,10 @@ mod tests {
             flag_names(16 | 32, &DEVICE_STATE, "clean"),
             "critical, unknown(0x20)"
         );
-        assert_eq!(flags("Reboot pending, Critical", &DEVICE_STATE, "clean"), Some(18));
+        assert_eq!(
+            flags("Reboot pending, Critical", &DEVICE_STATE, "clean"),
+            Some(18)
+        );
         assert_eq!(flags("Clean", &DEVICE_STATE, "clean"), Some(0));
         assert_eq!(flags("sleepy", &DEVICE_STATE, "clean"), None);
     }
@@ -285,12 +288,13 @@ mod tests {
             "unknown(0x40000000)"
         );
         assert_eq!(flag_names(0, &PRODUCT_STATUS, "noStatus"), "noStatus");
+        assert_eq!(flags("No status", &PRODUCT_STATUS, "noStatus"), Some(0));
         assert_eq!(
-            flags("No status", &PRODUCT_STATUS, "noStatus"),
-            Some(0)
-        );
-        assert_eq!(
-            flags("productExpired; platformOutOfDate", &PRODUCT_STATUS, "noStatus"),
+            flags(
+                "productExpired; platformOutOfDate",
+                &PRODUCT_STATUS,
+                "noStatus"
+            ),
             Some((1 << 14) | (1 << 20))
         );
     }

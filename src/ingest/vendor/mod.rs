@@ -62,9 +62,7 @@ fn sniff_bytes(head: &[u8]) -> Option<Kind> {
             let close = rest.iter().position(|b| *b == b'"')?;
             let key = std::str::from_utf8(&rest[..close]).ok()?;
             // Case matters: an agent report may start with `"schema"`.
-            table::JSON_EXPORT_KEYS
-                .contains(&key)
-                .then_some(Kind::Json)
+            table::JSON_EXPORT_KEYS.contains(&key).then_some(Kind::Json)
         }
         b'[' => None,
         _ => {
@@ -105,7 +103,8 @@ impl Shape {
     /// are the localised text of another).
     pub fn detect(t: &RawTable) -> Option<Shape> {
         let all = |cols: &[&str]| cols.iter().all(|c| t.has(c));
-        if all(&["IntuneDeviceId", "PolicyId"]) && (t.has("PolicyStatus") || t.has("ReportStatus")) {
+        if all(&["IntuneDeviceId", "PolicyId"]) && (t.has("PolicyStatus") || t.has("ReportStatus"))
+        {
             return Some(if t.has("AadDeviceId") {
                 Shape::DeviceAssignmentStatus
             } else {
@@ -244,9 +243,9 @@ pub fn read_file(
             let mut archive = zip::ZipArchive::new(io::Cursor::new(&bytes))
                 .map_err(|e| read_error(io::Error::other(format!("not a readable zip: {e}"))))?;
             for i in 0..archive.len() {
-                let mut entry = archive
-                    .by_index(i)
-                    .map_err(|e| read_error(io::Error::other(format!("not a readable zip: {e}"))))?;
+                let mut entry = archive.by_index(i).map_err(|e| {
+                    read_error(io::Error::other(format!("not a readable zip: {e}")))
+                })?;
                 if entry.is_dir() {
                     continue;
                 }
@@ -256,9 +255,9 @@ pub fn read_file(
                 };
                 let entry_name = format!("{name}!{inner}");
                 let mut content = Vec::new();
-                entry
-                    .read_to_end(&mut content)
-                    .map_err(|e| read_error(io::Error::other(format!("zip entry `{inner}`: {e}"))))?;
+                entry.read_to_end(&mut content).map_err(|e| {
+                    read_error(io::Error::other(format!("zip entry `{inner}`: {e}")))
+                })?;
                 let kind = match sniff_bytes(&content) {
                     Some(Kind::Json) => Kind::Json,
                     _ => Kind::Csv,
@@ -481,7 +480,9 @@ fn machine(t: &RawTable, row: &RawRow) -> Result<MachineRow, String> {
         os_version: text(t, row, "osVersion"),
         health_status: text(t, row, "healthStatus"),
         onboarding_status: text(t, row, "onboardingStatus"),
-        managed_by: t.get(row, "managedBy").map_or_else(|| "Unknown".to_owned(), codes::managed_by),
+        managed_by: t
+            .get(row, "managedBy")
+            .map_or_else(|| "Unknown".to_owned(), codes::managed_by),
         managed_by_status: text(t, row, "managedByStatus"),
         aad_device_id: t.get(row, "aadDeviceId").map(str::to_lowercase),
         machine_tags: machine_tags.filter(|t| !t.is_empty()),
@@ -525,9 +526,7 @@ fn policy_row(t: &RawTable, row: &RawRow) -> Result<PolicyRow, String> {
                 .or_else(|| text(t, row, "UnifiedPolicyType_loc"))
                 .unwrap_or_else(|| "Unknown".to_owned()),
             profile: None,
-            version: t
-                .get(row, "TemplateVersion")
-                .and_then(|v| v.parse().ok()),
+            version: t.get(row, "TemplateVersion").and_then(|v| v.parse().ok()),
             state,
             settings: Vec::new(),
             policy_id,
@@ -562,7 +561,11 @@ fn policy_reports(
     }
     for device_id in order {
         let rows = devices.remove(&device_id).expect("grouped above");
-        let observed_at_us = rows.iter().map(|r| r.observed_at_us).max().expect("one row");
+        let observed_at_us = rows
+            .iter()
+            .map(|r| r.observed_at_us)
+            .max()
+            .expect("one row");
         let mut lines: Vec<String> = rows
             .iter()
             .map(|r| {
@@ -576,9 +579,8 @@ fn policy_reports(
         let mut parts = vec![shape.name(), device_id.as_str()];
         parts.extend(lines.iter().map(String::as_str));
         let report_id = format!("intune-{}", row_id(&parts));
-        let pick = |f: fn(&PolicyRow) -> Option<&String>| {
-            rows.iter().rev().find_map(|r| f(r).cloned())
-        };
+        let pick =
+            |f: fn(&PolicyRow) -> Option<&String>| rows.iter().rev().find_map(|r| f(r).cloned());
         let device = Device {
             name: pick(|r| r.device_name.as_ref()).unwrap_or_else(|| device_id.clone()),
             aad_device_id: pick(|r| r.aad_device_id.as_ref()),
@@ -618,7 +620,10 @@ mod tests {
     #[test]
     fn sniffing_tells_exports_from_agent_reports() {
         assert_eq!(sniff_bytes(b"PK\x03\x04rest"), Some(Kind::Zip));
-        assert_eq!(sniff_bytes(b"\xEF\xBB\xBFDeviceId,DeviceName\r\n"), Some(Kind::Csv));
+        assert_eq!(
+            sniff_bytes(b"\xEF\xBB\xBFDeviceId,DeviceName\r\n"),
+            Some(Kind::Csv)
+        );
         assert_eq!(sniff_bytes(b" {\n \"value\": []}"), Some(Kind::Json));
         assert_eq!(sniff_bytes(b"{\"@odata.context\":\"x\"}"), Some(Kind::Json));
         assert_eq!(sniff_bytes(b"{\"Schema\":[]}"), Some(Kind::Json));
@@ -636,10 +641,7 @@ mod tests {
         assert_eq!(export_time("2026-07-20T04:41:52.747549Z"), Some(base));
         assert_eq!(export_time("2026-07-20T04:41:52.747549"), Some(base));
         assert_eq!(export_time("2026-07-20T06:41:52.747549+02:00"), Some(base));
-        assert_eq!(
-            export_time("2026-07-20 04:41:52"),
-            Some(base - 747_549)
-        );
+        assert_eq!(export_time("2026-07-20 04:41:52"), Some(base - 747_549));
         assert_eq!(export_time("20/07/2026"), None);
     }
 }

@@ -274,7 +274,10 @@ mod tests {
         assert_eq!(t.columns, ["A", "B"]);
         assert_eq!(t.get(&t.rows[0], "B"), Some("1"));
         assert_eq!(t.bad[0].position, Position::Index(1));
-        let t = from_json(r#"{"@odata.context":"x","value":[{"id":"m1","tags":["a"]},{"id":"m2","x":null}]}"#).unwrap();
+        let t = from_json(
+            r#"{"@odata.context":"x","value":[{"id":"m1","tags":["a"]},{"id":"m2","x":null}]}"#,
+        )
+        .unwrap();
         assert_eq!(t.columns, ["id", "tags", "x"]);
         assert_eq!(t.get(&t.rows[0], "tags"), Some(r#"["a"]"#));
         assert_eq!(t.get(&t.rows[1], "x"), None);
