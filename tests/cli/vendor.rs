@@ -324,3 +324,63 @@ fn a_lake_of_exports_only_can_be_queried() {
         "os_platform,devices,compliant,noncompliant,no_policy,stale,compliance_pct\n"
     );
 }
+
+#[test]
+fn a_corrupt_zip_is_a_file_that_could_not_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("export.zip");
+    std::fs::write(&zip, b"PK\x03\x04 not really a zip").unwrap();
+    let lake = lake_in(&dir);
+    let o = posture()
+        .arg("ingest")
+        .arg("--lake")
+        .arg(&lake)
+        .arg(&zip)
+        .arg(vendor("firewall.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!(
+            "error: cannot read `{}`: not a readable zip",
+            zip.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+    // The other file of the run is committed.
+    assert_eq!(summary(&o), counts(3, 3, 0, 0));
+    assert_eq!(count(&lake, "firewall_status"), 3);
+}
+
+#[test]
+fn without_a_machine_to_match_a_device_is_named_by_its_entra_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(&dir);
+    let exports = [
+        vendor("device_assignment_status.csv"),
+        vendor("DeviceStatusesByConfigurationProfile.zip"),
+    ];
+    assert_eq!(
+        ingest(&lake, &[&exports[0], &exports[1]]),
+        counts(7, 6, 0, 1)
+    );
+    // No agent report and no machine list: Intune devices 1 and 2 are
+    // known by the Entra id the assignment export gives them (both of
+    // their exports' reports count for that one device); 7 and 8, which
+    // no export gives an Entra id, by their Intune id.
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT device_id || '|' || compliance FROM device_status ORDER BY device_id"
+        ),
+        [
+            // Device 1's newest report is the assignment export's (p2 Pending).
+            "aad:aaaaaaaa-0000-0000-0000-000000000001|noncompliant",
+            // Device 2's is the zip's (p1 Error).
+            "aad:aaaaaaaa-0000-0000-0000-000000000002|noncompliant",
+            "intune:11111111-0000-0000-0000-000000000007|noncompliant",
+            "intune:11111111-0000-0000-0000-000000000008|no_policy",
+        ]
+    );
+}
