@@ -18,16 +18,27 @@ pub enum Table {
     SettingStates,
     IngestLog,
     Quarantine,
+    Exceptions,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Reports,
         Table::PolicyStates,
         Table::SettingStates,
         Table::IngestLog,
         Table::Quarantine,
+        Table::Exceptions,
     ];
+
+    /// Tables of reports, cut at a snapshot's as-of day; the others are the
+    /// lake's own records (runs, rejects, exceptions), read whole.
+    pub fn holds_reports(self) -> bool {
+        matches!(
+            self,
+            Table::Reports | Table::PolicyStates | Table::SettingStates
+        )
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,12 +47,15 @@ impl Table {
             Table::SettingStates => "setting_states",
             Table::IngestLog => "ingest_log",
             Table::Quarantine => "quarantine",
+            Table::Exceptions => "exceptions",
         }
     }
 
     /// Report tables are partitioned by the UTC date of `observed_at`; the
     /// ingest's own records (`ingest_log`, `quarantine`) by the UTC date of
-    /// the run, since a rejected report may have no usable timestamp.
+    /// the run, since a rejected report may have no usable timestamp;
+    /// `exceptions` by the UTC date of the load (every load is kept; the
+    /// newest `load_id` is the set in force, see docs/exceptions.md).
     pub fn schema(self) -> SchemaRef {
         let fields = match self {
             Table::Reports => vec![
@@ -112,6 +126,19 @@ impl Table {
                 text("reason", false),
                 text("raw", false),
             ],
+            Table::Exceptions => vec![
+                text("load_id", false),
+                timestamp("loaded_at", false),
+                text("source_file", false),
+                text("source_sha256", false),
+                Field::new("line", DataType::UInt64, false),
+                text("device_id", true),
+                text("policy_id", true),
+                text("setting_id", true),
+                text("reason", false),
+                text("owner", false),
+                Field::new("expires", DataType::Date32, false),
+            ],
         };
         Arc::new(Schema::new(fields))
     }
@@ -131,6 +158,7 @@ impl Table {
             ],
             Table::IngestLog => &["file"],
             Table::Quarantine => &["file", "line", "array_index"],
+            Table::Exceptions => &["load_id", "line"],
         }
     }
 }
