@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 4] = [
+pub const VIEWS: [(&str, &str); 6] = [
     (
         "latest_reports",
         include_str!("../../queries/views/latest_reports.sql"),
@@ -23,9 +23,17 @@ pub const VIEWS: [(&str, &str); 4] = [
         "device_status",
         include_str!("../../queries/views/device_status.sql"),
     ),
+    (
+        "current_exceptions",
+        include_str!("../../queries/views/current_exceptions.sql"),
+    ),
+    (
+        "device_exception_status",
+        include_str!("../../queries/views/device_exception_status.sql"),
+    ),
 ];
 
-const BUILT_IN: [(&str, &str); 10] = [
+const BUILT_IN: [(&str, &str); 14] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -66,6 +74,13 @@ const BUILT_IN: [(&str, &str); 10] = [
         "policy_settings",
         include_str!("../../queries/policy_settings.sql"),
     ),
+    ("changes", include_str!("../../queries/changes.sql")),
+    ("remediation", include_str!("../../queries/remediation.sql")),
+    ("exceptions", include_str!("../../queries/exceptions.sql")),
+    (
+        "exceptions_trend",
+        include_str!("../../queries/exceptions_trend.sql"),
+    ),
 ];
 
 /// A named query: its SQL and what its header comment says.
@@ -78,6 +93,9 @@ pub struct NamedQuery {
     /// The header asks for one snapshot per day of `--days`
     /// (`-- posture: one snapshot per day of --days`).
     pub spans_days: bool,
+    /// The header asks for the as-of day and the day before
+    /// (`-- posture: the as-of day and the day before`).
+    pub compares_days: bool,
 }
 
 impl NamedQuery {
@@ -97,6 +115,7 @@ impl NamedQuery {
             purpose,
             sql: sql.to_owned(),
             spans_days: header.contains(&"posture: one snapshot per day of --days"),
+            compares_days: header.contains(&"posture: the as-of day and the day before"),
         }
     }
 }
@@ -176,6 +195,6 @@ mod tests {
             .filter(|q| q.spans_days)
             .map(|q| q.name)
             .collect();
-        assert_eq!(spanning, ["compliance_trend"]);
+        assert_eq!(spanning, ["compliance_trend", "exceptions_trend"]);
     }
 }

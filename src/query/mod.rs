@@ -162,6 +162,8 @@ impl Engine {
     ) -> Result<QueryResult> {
         let days = if query.spans_days {
             options.days.max(1)
+        } else if query.compares_days {
+            2
         } else {
             1
         };
