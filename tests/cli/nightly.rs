@@ -1,0 +1,1 @@
+//! `posture run`, the nightly job, over simulated nights.
