@@ -31,7 +31,11 @@ fn changes_lists_each_kind_of_change_since_the_day_before() {
     let dir = tempfile::tempdir().unwrap();
     let lake = history_lake(&dir, "changes.ndjson");
     assert_eq!(
-        query_csv(&lake, "changes", &["--as-of", "2026-11-12", "--stale-days", "2"]),
+        query_csv(
+            &lake,
+            "changes",
+            &["--as-of", "2026-11-12", "--stale-days", "2"]
+        ),
         "change,device_id,device_name,policy_id,setting_id,previous,current\n\
          became_noncompliant,dev-a,dev-a.contoso.local,,,compliant,noncompliant\n\
          fixed,dev-b,dev-b.contoso.local,,,noncompliant,compliant\n\
@@ -41,7 +45,11 @@ fn changes_lists_each_kind_of_change_since_the_day_before() {
     );
     // The first day: everything is new, against an empty day before.
     assert_eq!(
-        query_csv(&lake, "changes", &["--as-of", "2026-11-10", "--stale-days", "2"]),
+        query_csv(
+            &lake,
+            "changes",
+            &["--as-of", "2026-11-10", "--stale-days", "2"]
+        ),
         "change,device_id,device_name,policy_id,setting_id,previous,current\n\
          new_device,dev-d,dev-d.contoso.local,,,,compliant\n\
          new_device,dev-e,dev-e.contoso.local,,,,noncompliant\n\
@@ -95,7 +103,11 @@ fn an_exception_that_expires_mid_trend_changes_the_category_on_the_next_day() {
          2026-11-12,4,2,2,0,1,50.0\n"
     );
     assert_eq!(
-        query_csv(&lake, "exceptions", &["--as-of", "2026-11-12", "--stale-days", "2"]),
+        query_csv(
+            &lake,
+            "exceptions",
+            &["--as-of", "2026-11-12", "--stale-days", "2"]
+        ),
         "line,device_id,policy_id,setting_id,reason,owner,expires,status,devices_matched\n\
          3,,P1,S1,known false positive (vendor case 123),bob@contoso.com,2026-12-31,active,1\n\
          2,dev-e,P2,,lab device awaiting rebuild,alice@contoso.com,2026-11-11,expired,1\n"
@@ -106,7 +118,11 @@ fn an_exception_that_expires_mid_trend_changes_the_category_on_the_next_day() {
 fn a_reload_replaces_the_exceptions_in_force_and_keeps_the_old_ones() {
     let dir = tempfile::tempdir().unwrap();
     let lake = history_lake(&dir, "changes.ndjson");
-    assert!(load_exceptions(&lake, &history("exceptions.csv")).status.success());
+    assert!(
+        load_exceptions(&lake, &history("exceptions.csv"))
+            .status
+            .success()
+    );
     let second = dir.path().join("second.csv");
     std::fs::write(
         &second,
