@@ -5,6 +5,7 @@
 
 mod changes;
 mod nightly;
+mod notebooks;
 mod queries;
 mod report;
 
