@@ -84,7 +84,8 @@ pub enum Command {
         after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine, exceptions \
         (each with its `date` partition column).\n\
         Views as of the newest day: latest_reports, current_policy_states, \
-        current_setting_states, device_status.\n\n\
+        current_setting_states, device_status, device_exception_status; current_exceptions \
+        (the exceptions in force).\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are refused."
@@ -175,6 +176,7 @@ pub struct RunArgs {
     /// The config file (default: `posture.toml` in the current folder, if there is one)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The lake folder (created if missing)
     #[arg(long, value_name = "LAKE")]
     pub lake: Option<PathBuf>,
     /// The folder agents deliver reports into
