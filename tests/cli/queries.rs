@@ -188,7 +188,11 @@ fn query_list_and_unknown_names() {
             "enrollment_failures",
             "policy_devices",
             "device_detail",
-            "policy_settings"
+            "policy_settings",
+            "changes",
+            "remediation",
+            "exceptions",
+            "exceptions_trend"
         ]
     );
     let dir = tempfile::tempdir().unwrap();
