@@ -20,10 +20,14 @@ WITH status AS (
     CROSS JOIN parameters p
 ),
 devices AS (
-    SELECT t.device_id, t.device_name, y.status AS previous, t.status AS current
-    FROM status t
-    LEFT JOIN status y ON y.device_id = t.device_id AND NOT y.is_today
-    WHERE t.is_today
+    -- one pass over both days (a self-join would compute the views twice)
+    SELECT
+        device_id,
+        max(CASE WHEN is_today THEN device_name END) AS device_name,
+        max(CASE WHEN NOT is_today THEN status END) AS previous,
+        max(CASE WHEN is_today THEN status END) AS current
+    FROM status
+    GROUP BY device_id
 ),
 device_changes AS (
     SELECT
@@ -40,25 +44,27 @@ device_changes AS (
     FROM devices
 ),
 failing AS (
-    SELECT c.day = p.as_of AS is_today, c.policy_id, c.setting_id, count(DISTINCT c.device_id) AS devices
+    SELECT
+        c.policy_id,
+        c.setting_id,
+        count(DISTINCT CASE WHEN c.day = p.as_of THEN c.device_id END) AS today,
+        count(DISTINCT CASE WHEN c.day < p.as_of THEN c.device_id END) AS yesterday
     FROM current_setting_states c
     CROSS JOIN parameters p
     WHERE NOT c.stale AND c.state IN ('Error', 'Conflict')
-    GROUP BY c.day = p.as_of, c.policy_id, c.setting_id
+    GROUP BY c.policy_id, c.setting_id
 ),
 setting_changes AS (
     SELECT
         'setting_newly_failing' AS change,
         arrow_cast(NULL, 'Utf8') AS device_id,
         arrow_cast(NULL, 'Utf8') AS device_name,
-        t.policy_id,
-        t.setting_id,
+        policy_id,
+        setting_id,
         'not failing' AS previous,
-        arrow_cast(concat('failing on ', CAST(t.devices AS VARCHAR), ' device(s)'), 'Utf8') AS current
-    FROM failing t
-    LEFT JOIN failing y
-        ON y.policy_id = t.policy_id AND y.setting_id = t.setting_id AND NOT y.is_today
-    WHERE t.is_today AND y.policy_id IS NULL
+        arrow_cast(concat('failing on ', CAST(today AS VARCHAR), ' device(s)'), 'Utf8') AS current
+    FROM failing
+    WHERE today > 0 AND yesterday = 0
 ),
 all_changes AS (
     SELECT

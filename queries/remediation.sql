@@ -11,16 +11,24 @@
 -- regressed_devices: devices on which the setting failed again after one of
 -- its episodes was fixed (a second episode or later). Stale devices count
 -- like the others: this is history.
-WITH observed AS (
-    SELECT
-        device_id,
-        policy_id,
-        setting_id,
-        observed_at,
-        report_id,
-        CASE WHEN state IN ('Error', 'Conflict') THEN 'fail' ELSE 'ok' END AS outcome
+WITH ever_failed AS (
+    -- only the (device, policy, setting) that failed at least once
+    SELECT DISTINCT device_id, policy_id, setting_id
     FROM setting_states
-    WHERE state IN ('Error', 'Conflict', 'Succeeded')
+    WHERE state IN ('Error', 'Conflict')
+),
+observed AS (
+    SELECT
+        s.device_id,
+        s.policy_id,
+        s.setting_id,
+        s.observed_at,
+        s.report_id,
+        CASE WHEN s.state IN ('Error', 'Conflict') THEN 'fail' ELSE 'ok' END AS outcome
+    FROM setting_states s
+    JOIN ever_failed f
+        ON f.device_id = s.device_id AND f.policy_id = s.policy_id AND f.setting_id = s.setting_id
+    WHERE s.state IN ('Error', 'Conflict', 'Succeeded')
 ),
 sequenced AS (
     SELECT
