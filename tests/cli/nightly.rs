@@ -39,7 +39,13 @@ impl Site {
         // Relative paths: from the config file's folder, not the cwd.
         std::fs::write(
             root.join("posture.toml"),
-            "lake = \"lake\"\ninbox = \"inbox\"\nreports = \"reports\"\nretention_days = 30\n",
+            "lake = \"lake\"\ninbox = \"inbox\"\nreports = \"reports\"\nretention_days = 30\n\
+             exceptions = \"exceptions.csv\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("exceptions.csv"),
+            "device_id,policy_id,setting_id,reason,owner,expires\ndev-b,,,lab,alice,2026-11-30\n",
         )
         .unwrap();
         Site { _dir: dir, root }
@@ -105,13 +111,37 @@ fn assert_code(o: &Output, code: i32) {
 fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
     let site = Site::new();
 
-    // Night 1: the first file arrives.
+    // Night 1: the first file arrives, and a truncated gzip: exit 2, what
+    // could be read is ingested and the bundle is written anyway.
     site.deliver("n1.ndjson", &night_file("2026-11-10"));
-    assert_code(&site.run(&[]), 0);
+    let gz = std::fs::read(fixture("gzipped.ndjson.gz")).unwrap();
+    std::fs::write(
+        site.root.join("inbox/broken.ndjson.gz"),
+        &gz[..gz.len() / 2],
+    )
+    .unwrap();
+    let o = site.run(&[]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("1 file(s) could not be read to the end"));
     assert_eq!(site.bundles(), ["2026-11-10"]);
     assert_eq!(site.latest(), "2026-11-10");
     assert!(site.reports().join("2026-11-10/index.html").is_file());
-    assert_eq!(site.ledger(), [("n1.ndjson".to_owned(), 1)]);
+    assert_eq!(
+        site.ledger(),
+        [
+            ("broken.ndjson.gz".to_owned(), 1),
+            ("n1.ndjson".to_owned(), 1)
+        ]
+    );
+    // The exceptions file of posture.toml was loaded.
+    let lake = site.root.join("lake");
+    assert_eq!(
+        column(&lake, "SELECT device_id FROM current_exceptions"),
+        ["dev-b"]
+    );
+    // The broken file is taken out of the inbox (it was logged without a
+    // checksum, so it would be read again each night).
+    std::fs::remove_file(site.root.join("inbox/broken.ndjson.gz")).unwrap();
 
     // Night 2 is missed: its file arrives, nothing runs.
     site.deliver("n2.ndjson", &night_file("2026-11-11"));
@@ -139,10 +169,16 @@ fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
     assert_eq!(
         site.ledger(),
         [
+            ("broken.ndjson.gz".to_owned(), 1),
             ("n1.ndjson".to_owned(), 1),
             ("n2.ndjson".to_owned(), 1),
             ("n3.ndjson".to_owned(), 1)
         ]
+    );
+    // The exceptions file did not change: not loaded again.
+    assert_eq!(
+        column(&lake, "SELECT count(DISTINCT load_id) AS n FROM exceptions"),
+        ["1"]
     );
 
     // A changed file under the same name is read again; its one bad line is
@@ -153,7 +189,7 @@ fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("ingested: read=3 new=0 duplicate=2 quarantined=1"));
     assert_eq!(site.bundles(), ["2026-11-11", "2026-11-12"]);
-    assert_eq!(site.ledger()[2], ("n3.ndjson".to_owned(), 2));
+    assert_eq!(site.ledger()[3], ("n3.ndjson".to_owned(), 2));
 
     // A run killed while replacing the bundle of 11-12 left the old bundle
     // moved aside and the new one half-written: the next run cleans up and
@@ -212,6 +248,32 @@ fn run_failures_exit_1_and_say_what_to_do() {
         stderr(&o)
     );
     assert!(stderr(&o).contains("hint: put agent reports into the inbox"));
+    // Another run holds the lock (here flock(1), the same flock(2) lock):
+    // this one stops at once.
+    std::fs::create_dir_all(site.reports()).unwrap();
+    let mut holder = Command::new("flock")
+        .arg(site.reports().join(".posture-run.lock"))
+        .args(["-c", "echo locked; cat"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("flock runs");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "locked\n");
+    let o = site.run(&[]);
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("another `posture run` holds"),
+        "{}",
+        stderr(&o)
+    );
     // An unknown key in the config file.
     std::fs::write(
         site.root.join("posture.toml"),
