@@ -132,7 +132,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         ));
     }
     if first < keep_from {
-        info!("backfill: days before `{keep_from}` are past the retention; not written");
+        info!("days before `{keep_from}` are past the retention; not written");
     }
     let mut d = first.max(keep_from);
     while d <= day {

@@ -4,6 +4,27 @@
 use super::*;
 
 #[test]
+fn the_notebooks_are_committed_without_outputs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("notebooks");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "ipynb") {
+            continue;
+        }
+        seen += 1;
+        let notebook: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for cell in notebook["cells"].as_array().unwrap() {
+            if cell["cell_type"] == "code" {
+                assert_eq!(cell["outputs"], serde_json::json!([]), "{}", path.display());
+                assert_eq!(cell["execution_count"], Value::Null, "{}", path.display());
+            }
+        }
+    }
+    assert_eq!(seen, 3);
+}
+
+#[test]
 fn the_notebooks_run_top_to_bottom_on_the_sample_fleet() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake_in(&dir);
