@@ -146,17 +146,19 @@ fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
     // Night 2 is missed: its file arrives, nothing runs.
     site.deliver("n2.ndjson", &night_file("2026-11-11"));
 
-    // Night 3: its file arrives and night 1's is delivered again, same
-    // bytes; the operator catches up on the missed night.
-    site.deliver("n3.ndjson", &night_file("2026-11-12"));
+    // Night 3: its file arrives, with one bad line, and night 1's is
+    // delivered again, same bytes; the operator catches up on the missed
+    // night. One quarantined report is above the threshold of 0: exit 3.
+    site.deliver("n3.ndjson", &(night_file("2026-11-12") + "{not json\n"));
     site.deliver("n1.ndjson", &night_file("2026-11-10"));
     let o = site.run(&["--backfill", "2026-11-11"]);
-    assert_code(&o, 0);
+    assert_code(&o, 3);
     assert!(
         stderr(&o).contains("2 new or changed file(s), 1 already ingested"),
         "{}",
         stderr(&o)
     );
+    assert!(stderr(&o).contains("ingested: read=5 new=4 duplicate=0 quarantined=1"));
     assert_eq!(site.bundles(), ["2026-11-10", "2026-11-11", "2026-11-12"]);
     assert_eq!(site.latest(), "2026-11-12");
     // Each bundle is its own day's snapshot, and verifies.
@@ -181,19 +183,12 @@ fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
         ["1"]
     );
 
-    // A changed file under the same name is read again; its one bad line is
-    // quarantined, above the threshold of 0: exit 3. Retention of 2 days
-    // keeps 11-11 and 11-12.
-    site.deliver("n3.ndjson", &(night_file("2026-11-12") + "{not json\n"));
-    let o = site.run(&["--retention-days", "2"]);
-    assert_code(&o, 3);
-    assert!(stderr(&o).contains("ingested: read=3 new=0 duplicate=2 quarantined=1"));
-    assert_eq!(site.bundles(), ["2026-11-11", "2026-11-12"]);
-    assert_eq!(site.ledger()[3], ("n3.ndjson".to_owned(), 2));
-
     // A run killed while replacing the bundle of 11-12 left the old bundle
-    // moved aside and the new one half-written: the next run cleans up and
-    // finishes. With a threshold of 1, one quarantined report is a success.
+    // moved aside and the new one half-written. Then n3 changes under the
+    // same name (a second bad line): it is read again, its good reports are
+    // duplicates. The next run cleans up and finishes; 2 quarantined is not
+    // above a threshold of 2: exit 0. A retention of 2 days keeps 11-11 and
+    // 11-12.
     let reports = site.reports();
     std::fs::rename(
         reports.join("2026-11-12"),
@@ -204,12 +199,12 @@ fn three_nights_one_missed_and_backfilled_one_file_redelivered() {
     std::fs::write(reports.join(".tmp-2026-11-12.4242/index.html"), "half").unwrap();
     site.deliver(
         "n3.ndjson",
-        &(night_file("2026-11-12") + "{not json either\n"),
+        &(night_file("2026-11-12") + "{not json\n{nor this\n"),
     );
-    assert_code(
-        &site.run(&["--retention-days", "2", "--quarantine-threshold", "1"]),
-        0,
-    );
+    let o = site.run(&["--retention-days", "2", "--quarantine-threshold", "2"]);
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("ingested: read=4 new=0 duplicate=2 quarantined=2"));
+    assert_eq!(site.ledger()[3], ("n3.ndjson".to_owned(), 2));
     let mut names: Vec<String> = std::fs::read_dir(&reports)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
