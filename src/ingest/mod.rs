@@ -6,6 +6,7 @@
 //! are flushed to staged Parquet files as they accumulate, and the whole run
 //! is committed at once at the end.
 
+pub mod exceptions;
 mod report;
 mod rows;
 mod source;
@@ -345,7 +346,7 @@ fn add(total: &mut FileCounts, c: &FileCounts) {
 }
 
 /// Sortable and unique per run: the start time, then the process id.
-fn run_id(ingested_at_us: i64) -> String {
+pub(crate) fn run_id(ingested_at_us: i64) -> String {
     let at = chrono::DateTime::from_timestamp_micros(ingested_at_us)
         .expect("now is in range")
         .format("%Y%m%dT%H%M%S%6fZ");

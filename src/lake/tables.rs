@@ -21,10 +21,11 @@ pub enum Table {
     AntivirusHealth,
     FirewallStatus,
     DeviceInventory,
+    Exceptions,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Reports,
         Table::PolicyStates,
         Table::SettingStates,
@@ -33,6 +34,7 @@ impl Table {
         Table::AntivirusHealth,
         Table::FirewallStatus,
         Table::DeviceInventory,
+        Table::Exceptions,
     ];
 
     /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
@@ -42,6 +44,17 @@ impl Table {
         Table::FirewallStatus,
         Table::DeviceInventory,
     ];
+
+    /// Tables of what devices reported (agent reports and vendor exports),
+    /// partitioned by `observed_at` and cut at a snapshot's as-of day; the
+    /// others are the lake's own records (runs, rejects, exceptions), read
+    /// whole.
+    pub fn holds_reports(self) -> bool {
+        matches!(
+            self,
+            Table::Reports | Table::PolicyStates | Table::SettingStates
+        ) || Table::VENDOR.contains(&self)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -53,12 +66,15 @@ impl Table {
             Table::AntivirusHealth => "antivirus_health",
             Table::FirewallStatus => "firewall_status",
             Table::DeviceInventory => "device_inventory",
+            Table::Exceptions => "exceptions",
         }
     }
 
     /// Report tables are partitioned by the UTC date of `observed_at`; the
     /// ingest's own records (`ingest_log`, `quarantine`) by the UTC date of
-    /// the run, since a rejected report may have no usable timestamp.
+    /// the run, since a rejected report may have no usable timestamp;
+    /// `exceptions` by the UTC date of the load (every load is kept; the
+    /// newest `load_id` is the set in force, see docs/exceptions.md).
     pub fn schema(self) -> SchemaRef {
         let fields = match self {
             Table::Reports => vec![
@@ -191,6 +207,19 @@ impl Table {
                 text("machine_tags", true),
                 text("source_file", false),
             ],
+            Table::Exceptions => vec![
+                text("load_id", false),
+                timestamp("loaded_at", false),
+                text("source_file", false),
+                text("source_sha256", false),
+                Field::new("line", DataType::UInt64, false),
+                text("device_id", true),
+                text("policy_id", true),
+                text("setting_id", true),
+                text("reason", false),
+                text("owner", false),
+                Field::new("expires", DataType::Date32, false),
+            ],
         };
         Arc::new(Schema::new(fields))
     }
@@ -214,6 +243,7 @@ impl Table {
                 &["device_id", "observed_at", "row_id"]
             }
             Table::DeviceInventory => &["machine_id", "observed_at", "row_id"],
+            Table::Exceptions => &["load_id", "line"],
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 7] = [
+pub const VIEWS: [(&str, &str); 9] = [
     (
         "device_keys",
         include_str!("../../queries/views/device_keys.sql"),
@@ -35,9 +35,17 @@ pub const VIEWS: [(&str, &str); 7] = [
         "inventory_status",
         include_str!("../../queries/views/inventory_status.sql"),
     ),
+    (
+        "current_exceptions",
+        include_str!("../../queries/views/current_exceptions.sql"),
+    ),
+    (
+        "device_exception_status",
+        include_str!("../../queries/views/device_exception_status.sql"),
+    ),
 ];
 
-const BUILT_IN: [(&str, &str); 14] = [
+const BUILT_IN: [(&str, &str); 18] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -94,6 +102,13 @@ const BUILT_IN: [(&str, &str); 14] = [
         "onboarding_devices",
         include_str!("../../queries/onboarding_devices.sql"),
     ),
+    ("changes", include_str!("../../queries/changes.sql")),
+    ("remediation", include_str!("../../queries/remediation.sql")),
+    ("exceptions", include_str!("../../queries/exceptions.sql")),
+    (
+        "exceptions_trend",
+        include_str!("../../queries/exceptions_trend.sql"),
+    ),
 ];
 
 /// A named query: its SQL and what its header comment says.
@@ -106,6 +121,9 @@ pub struct NamedQuery {
     /// The header asks for one snapshot per day of `--days`
     /// (`-- posture: one snapshot per day of --days`).
     pub spans_days: bool,
+    /// The header asks for the as-of day and the day before
+    /// (`-- posture: the as-of day and the day before`).
+    pub compares_days: bool,
 }
 
 impl NamedQuery {
@@ -125,6 +143,7 @@ impl NamedQuery {
             purpose,
             sql: sql.to_owned(),
             spans_days: header.contains(&"posture: one snapshot per day of --days"),
+            compares_days: header.contains(&"posture: the as-of day and the day before"),
         }
     }
 }
@@ -204,6 +223,6 @@ mod tests {
             .filter(|q| q.spans_days)
             .map(|q| q.name)
             .collect();
-        assert_eq!(spanning, ["compliance_trend"]);
+        assert_eq!(spanning, ["compliance_trend", "exceptions_trend"]);
     }
 }

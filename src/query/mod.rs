@@ -133,7 +133,7 @@ impl Engine {
         functions::register(&ctx);
         for table in Table::ALL {
             let provider = listing_table(&self.lake, table)?;
-            let cut_here = cut && !matches!(table, Table::IngestLog | Table::Quarantine);
+            let cut_here = cut && table.holds_reports();
             if cut_here {
                 let as_of = self.as_of.format("%Y-%m-%d").to_string();
                 let view = ctx
@@ -166,6 +166,8 @@ impl Engine {
     ) -> Result<QueryResult> {
         let days = if query.spans_days {
             options.days.max(1)
+        } else if query.compares_days {
+            2
         } else {
             1
         };
@@ -265,10 +267,17 @@ fn listing_table(lake_dir: &Path, table: Table) -> Result<Arc<dyn TableProvider>
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
+/// A tokio runtime for DataFusion, which is async.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
 /// The newest `date=` partition of `reports` or a vendor table that holds a
 /// file: the UTC date of the newest `observed_at`, read from the layout
 /// rather than the data.
-fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
+pub fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
     let mut files = lake::table_files(lake_dir, Table::Reports)?;
     for table in Table::VENDOR {
         files.extend(lake::table_files(lake_dir, table)?);

@@ -19,7 +19,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use charts::{Chart, PlatformBar};
-pub use manifest::{MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_file, verify};
+pub use manifest::{
+    MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_bytes, sha256_file, verify,
+};
 pub use table::{Cell, PageTable, TextTable};
 
 use crate::query::QueryResult;
@@ -34,7 +36,7 @@ pub struct View {
 }
 
 /// The named queries a report needs, by name.
-pub const REQUIRED_VIEWS: [&str; 14] = [
+pub const REQUIRED_VIEWS: [&str; 17] = [
     "compliance_by_policy",
     "compliance_by_platform",
     "setting_failures",
@@ -49,6 +51,9 @@ pub const REQUIRED_VIEWS: [&str; 14] = [
     "firewall_status",
     "onboarding_coverage",
     "onboarding_devices",
+    "changes",
+    "exceptions",
+    "exceptions_trend",
 ];
 
 /// Everything a report shows and records.
@@ -452,7 +457,13 @@ impl Pages<'_> {
             data,
         });
     }
+        let changes = self.table("changes");
+        let changes_link = links.to_device(changes, "device_id", "");
         let page = context! {
+            previous_day => input.as_of.pred_opt().unwrap_or(input.as_of).to_string(),
+            changes => PageTable::all("changes", changes, ROWS_PER_TABLE, "csv/changes.csv", &changes_link)?,
+            exceptions => PageTable::all("exceptions", self.table("exceptions"), ROWS_PER_TABLE, "csv/exceptions.csv", &no_link)?,
+            exceptions_trend => PageTable::all("exceptions-trend", self.table("exceptions_trend"), ROWS_PER_TABLE, "csv/exceptions_trend.csv", &no_link)?,
             totals => totals(platforms)?,
             charts => chart_pages,
             setting_failures => PageTable::all("setting-failures", self.table("setting_failures"), 50, "csv/setting_failures.csv", &no_link)?,

@@ -3,6 +3,9 @@
 //! `independent_reader`, by DuckDB and pyarrow). This file holds the shared
 //! helpers and the ingest tests; `queries.rs` the named queries'.
 
+mod changes;
+mod nightly;
+mod notebooks;
 mod queries;
 mod report;
 mod vendor;

@@ -192,7 +192,11 @@ fn query_list_and_unknown_names() {
             "antivirus_health",
             "firewall_status",
             "onboarding_coverage",
-            "onboarding_devices"
+            "onboarding_devices",
+            "changes",
+            "remediation",
+            "exceptions",
+            "exceptions_trend"
         ]
     );
     let dir = tempfile::tempdir().unwrap();

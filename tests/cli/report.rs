@@ -20,6 +20,24 @@ fn report_of_a_fleet(dir: &tempfile::TempDir, extra: &[&str]) -> (PathBuf, PathB
     std::fs::write(&hostile, report.to_string()).unwrap();
     let lake = lake_in(dir);
     ingest(&lake, &[&inbox, &hostile]);
+    // An expired exception with a hostile reason, an active one for p-h.
+    let exceptions = dir.path().join("exceptions.csv");
+    std::fs::write(
+        &exceptions,
+        format!(
+            "device_id,policy_id,setting_id,reason,owner,expires\n\
+             dev-h,,,{HOSTILE},alice,2026-01-01\n\
+             ,p-h,,lab policy,bob,2099-12-31\n"
+        ),
+    )
+    .unwrap();
+    let o = posture()
+        .args(["exceptions", "--lake"])
+        .arg(&lake)
+        .arg(&exceptions)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("report");
     render(&lake, &out, extra);
     (lake, out)
@@ -200,6 +218,25 @@ fn the_charts_data_and_totals_are_the_named_queries_rows() {
     assert_eq!(
         html_table(&html, "trend-data"),
         query_rows(&lake, "compliance_trend", &args)
+    );
+    // What changed comes first, before the totals; the exceptions and the
+    // trend with exceptions applied are their queries' rows.
+    assert!(html.find("id=\"changes\"").unwrap() < html.find("class=\"totals\"").unwrap());
+    for (id, name) in [
+        ("changes", "changes"),
+        ("exceptions", "exceptions"),
+        ("exceptions-trend", "exceptions_trend"),
+    ] {
+        assert_eq!(
+            html_table(&html, id),
+            query_rows(&lake, name, &args),
+            "{id}"
+        );
+    }
+    let exceptions = html_table(&html, "exceptions");
+    assert_eq!(
+        exceptions.iter().map(|r| r[7].as_str()).collect::<Vec<_>>(),
+        ["active", "expired"]
     );
     // The policy chart's rows, by id (names may hold commas).
     let policy_ids: Vec<String> = html_table(&html, "policy-data")
