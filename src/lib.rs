@@ -5,11 +5,13 @@
 //! - [`lake`]: the Hive-partitioned Parquet lake and its atomic commits;
 //! - [`query`]: DataFusion over the lake, the named queries of `queries/`;
 //! - [`report`]: query results rendered as HTML, CSV and a manifest;
+//! - [`fault`]: named fault-injection points for the crash and full-disk tests;
 //! - [`generate`]: a deterministic fleet of agent reports, for trials and tests;
 //! - [`cli`] and [`commands`]: the command line, one thin file per subcommand.
 
 pub mod cli;
 pub mod commands;
+pub mod fault;
 pub mod generate;
 pub mod ingest;
 pub mod lake;
