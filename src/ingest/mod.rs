@@ -21,11 +21,12 @@ use chrono::NaiveDate;
 
 pub use report::{Device, Policy, Report, SCHEMA_V1, Setting, State, parse, parse_timestamp_us};
 pub use rows::FileCounts;
-pub use source::{Limits, Position, RAW_PREFIX_BYTES, discover};
+pub use source::{
+    FileDigest, Limits, Position, RAW_PREFIX_BYTES, Record, SourceError, discover, read_file,
+};
 
 use crate::lake::{self, Staging, Table};
 use rows::{ReportRows, RunRows, VendorRows};
-use source::{Record, SourceError};
 pub use vendor::export_time;
 
 #[derive(Debug, Clone)]

@@ -19,7 +19,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use charts::{Chart, PlatformBar};
-pub use manifest::{MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_file, verify};
+pub use manifest::{
+    MANIFEST, Manifest, ManifestFile, VerifyOutcome, parse_manifest, sha256_file, verify,
+};
 pub use table::{Cell, PageTable, TextTable};
 
 use crate::query::QueryResult;
