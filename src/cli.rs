@@ -210,7 +210,11 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "m" | "mib" => 20,
         "g" | "gib" => 30,
         "t" | "tib" => 40,
-        _ => return Err(format!("`{text}` has an unknown unit (use KiB, MiB, GiB or TiB)")),
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit (use KiB, MiB, GiB or TiB)"
+            ));
+        }
     };
     number
         .checked_mul(1 << shift)

@@ -8,8 +8,10 @@
 //! - `POINT`: one of [`POINTS`]; `#N` picks its N-th passage (default 1).
 //! - `ACTION`: `pause` prints `fault: paused at POINT#N` on stderr and waits
 //!   forever, for the test to SIGKILL the process there; `abort` ends the
-//!   process at once (SIGABRT, no clean-up runs); `enospc` fails the write
-//!   with "No space left on device", as a full disk does.
+//!   process at once (SIGABRT, no clean-up runs); `delay` waits two seconds
+//!   there and goes on (to widen a window for a concurrent reader);
+//!   `enospc` fails the write with "No space left on device", as a full
+//!   disk does.
 //!
 //! Anyone who can set a process's environment can already kill it, so this
 //! gives nothing away; it costs one environment lookup per process.
@@ -40,6 +42,7 @@ pub const POINTS: &[&str] = &[
 enum Action {
     Pause,
     Abort,
+    Delay,
     Enospc,
 }
 
@@ -57,7 +60,7 @@ fn plan() -> Option<&'static Plan> {
         let spec = std::env::var("POSTURE_FAULT").ok()?;
         let parsed = parse(&spec);
         if parsed.is_none() {
-            eprintln!("warning: ignoring `POSTURE_FAULT={spec}` (expected POINT[#N]:pause|abort|enospc)");
+            eprintln!("warning: ignoring `POSTURE_FAULT={spec}` (expected POINT[#N]:pause|abort|delay|enospc)");
         }
         parsed
     })
@@ -76,6 +79,7 @@ fn parse(spec: &str) -> Option<Plan> {
     let action = match action {
         "pause" => Action::Pause,
         "abort" => Action::Abort,
+        "delay" => Action::Delay,
         "enospc" => Action::Enospc,
         _ => return None,
     };
@@ -113,6 +117,10 @@ pub fn point(point: &str) -> io::Result<()> {
             }
         }
         Action::Abort => std::process::abort(),
+        Action::Delay => {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            Ok(())
+        }
         Action::Enospc => Err(io::Error::new(
             io::ErrorKind::StorageFull,
             "No space left on device (os error 28, injected by POSTURE_FAULT)",
@@ -127,7 +135,10 @@ mod tests {
     #[test]
     fn specs_parse_or_are_refused() {
         let p = parse("mid-parquet-write#3:pause").unwrap();
-        assert_eq!((p.point.as_str(), p.nth, p.action), ("mid-parquet-write", 3, Action::Pause));
+        assert_eq!(
+            (p.point.as_str(), p.nth, p.action),
+            ("mid-parquet-write", 3, Action::Pause)
+        );
         let p = parse("before-commit-rename:enospc").unwrap();
         assert_eq!((p.nth, p.action), (1, Action::Enospc));
         assert!(parse("nowhere:pause").is_none());

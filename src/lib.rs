@@ -12,6 +12,8 @@
 pub mod cli;
 pub mod commands;
 pub mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod lake;

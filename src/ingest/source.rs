@@ -71,10 +71,16 @@ impl Default for Limits {
 /// `quarantine.raw`: enough to recognise it, never the gigabyte.
 pub const RAW_PREFIX_BYTES: usize = 64 << 10;
 
-fn too_long_reason(what: &str, bytes: u64, limits: &Limits) -> String {
+/// How much of a too-long record is kept: its first 64 KiB, or less when
+/// the limit itself is smaller.
+fn raw_prefix(limits: &Limits) -> usize {
+    RAW_PREFIX_BYTES.min(usize::try_from(limits.max_report_bytes).unwrap_or(usize::MAX))
+}
+
+fn too_long_reason(what: &str, bytes: u64, kept: usize, limits: &Limits) -> String {
     format!(
         "{what} is {bytes} bytes, longer than the limit of {} bytes (--max-report-bytes); \
-         raw keeps its first {RAW_PREFIX_BYTES} bytes",
+         raw keeps its first {kept} bytes",
         limits.max_report_bytes
     )
 }
@@ -92,15 +98,23 @@ fn expansion_reason(limits: &Limits) -> String {
 /// by path) so that "the first delivery wins" means the same on every run.
 /// Files and folders whose names start with `.` are skipped, and so is the
 /// folder `skip` (the lake itself, should it sit inside the inbox).
+///
+/// A folder reached twice (a symlink loop, or two links to one folder) is
+/// walked once. An entry inside a folder that cannot be examined (a
+/// dangling link, a link to itself, a folder that cannot be listed) is
+/// listed as a file anyway: reading it then fails, and that failure is
+/// logged against it while the run goes on. Only a path given on the
+/// command line that does not exist stops the run.
 pub fn discover(paths: &[PathBuf], skip: &Path) -> io::Result<Vec<PathBuf>> {
     let skip = std::fs::canonicalize(skip).ok();
     let mut files = Vec::new();
+    let mut walked = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot read `{}`: {e}", path.display()))
         })?;
         if meta.is_dir() {
-            walk(path, skip.as_deref(), &mut files)?;
+            walk(path, skip.as_deref(), &mut walked, &mut files);
         } else {
             files.push(path.clone());
         }
@@ -110,26 +124,34 @@ pub fn discover(paths: &[PathBuf], skip: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, skip: Option<&Path>, files: &mut Vec<PathBuf>) -> io::Result<()> {
-    if skip.is_some() && std::fs::canonicalize(dir).ok().as_deref() == skip {
-        return Ok(());
+fn walk(dir: &Path, skip: Option<&Path>, walked: &mut Vec<PathBuf>, files: &mut Vec<PathBuf>) {
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        files.push(dir.to_path_buf());
+        return;
+    };
+    if Some(real.as_path()) == skip || walked.contains(&real) {
+        return;
     }
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot list `{}`: {e}", dir.display())))?;
+    walked.push(real);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        files.push(dir.to_path_buf());
+        return;
+    };
     for entry in entries {
-        let entry = entry?;
+        let Ok(entry) = entry else {
+            files.push(dir.to_path_buf());
+            continue;
+        };
         if entry.file_name().to_string_lossy().starts_with('.') {
             continue;
         }
         let path = entry.path();
         // metadata() follows symlinks, so a linked folder is walked too.
-        if std::fs::metadata(&path)?.is_dir() {
-            walk(&path, skip, files)?;
-        } else {
-            files.push(path);
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_dir() => walk(&path, skip, walked, files),
+            _ => files.push(path),
         }
     }
-    Ok(())
 }
 
 /// Counts and hashes the bytes of the file as stored (compressed or not), so
@@ -165,7 +187,9 @@ impl<R: Read> Read for Limited<R> {
             }
             return Ok(0);
         }
-        let want = buf.len().min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
         Ok(n)
@@ -370,8 +394,8 @@ fn read_lines(
             return Ok(());
         }
         if length > max {
-            line.truncate(RAW_PREFIX_BYTES);
-            let reason = too_long_reason("the line", length, cut.limits);
+            line.truncate(raw_prefix(cut.limits));
+            let reason = too_long_reason("the line", length, line.len(), cut.limits);
             let raw = std::mem::take(&mut line);
             each(Record::Unreadable(Position::Line(number), reason, raw)).map_err(Stop::Sink)?;
             continue;
@@ -401,11 +425,15 @@ impl Read for Remembering<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let mut kept = self.since_last_element.borrow_mut();
-        if kept.len() as u64 + n as u64 > self.max + 2 {
-            self.too_long.set(true);
-            return Err(io::Error::other("an array element is longer than the limit"));
-        }
+        // Kept even when over the limit, so that no byte read is lost from
+        // the quarantined record's count.
         kept.extend_from_slice(&buf[..n]);
+        if kept.len() as u64 > self.max + 2 {
+            self.too_long.set(true);
+            return Err(io::Error::other(
+                "an array element is longer than the limit",
+            ));
+        }
         Ok(n)
     }
 }
@@ -482,6 +510,9 @@ fn read_array(r: &mut dyn BufRead, cut: &Cut<'_>, each: &mut Each<'_>) -> Result
             rest.extend_from_slice(&chunk[..n]);
         }
     }
+    if length > max {
+        rest.truncate(raw_prefix(cut.limits));
+    }
     let position = Position::Index(elements.count);
     let at = elements.count;
     let reason = if cut.expanded_too_far.get() {
@@ -490,6 +521,7 @@ fn read_array(r: &mut dyn BufRead, cut: &Cut<'_>, each: &mut Each<'_>) -> Result
         too_long_reason(
             &format!("array element {at} with the rest of the file"),
             length,
+            rest.len(),
             cut.limits,
         )
     } else {
@@ -497,9 +529,6 @@ fn read_array(r: &mut dyn BufRead, cut: &Cut<'_>, each: &mut Each<'_>) -> Result
             "not valid JSON: {e} (the array breaks at element {at}; the rest of the file is kept here)"
         )
     };
-    if length > max {
-        rest.truncate(RAW_PREFIX_BYTES);
-    }
     (elements.each)(Record::Unreadable(position, reason, rest)).map_err(Stop::Sink)?;
     Ok(())
 }

@@ -223,10 +223,7 @@ impl Engine {
                 Err(e) => return Err(sql_error(&ctx, e)),
             };
             let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            let batches = df
-                .collect()
-                .await
-                .map_err(|e| execution_error(e, bounds))?;
+            let batches = df.collect().await.map_err(|e| execution_error(e, bounds))?;
             Ok(QueryResult { schema, batches })
         };
         match tokio::time::timeout(bounds.time, run).await {

@@ -172,6 +172,14 @@ pub fn verify(dir: &Path) -> Result<VerifyOutcome> {
     let manifest = parse_manifest(&text)
         .with_context(|| format!("`{}` is not a posture manifest", path.display()))?;
     let mut outcome = VerifyOutcome::default();
+    // Each query's SQL is in the manifest with its checksum: they must agree.
+    for (name, query) in &manifest.queries {
+        if format!("{:x}", Sha256::digest(query.sql.as_bytes())) != query.sha256 {
+            outcome
+                .changed
+                .push(format!("{MANIFEST} (the SQL of `{name}`)"));
+        }
+    }
     for file in &manifest.files {
         let full = dir.join(&file.path);
         let Ok(meta) = std::fs::symlink_metadata(&full) else {
@@ -229,9 +237,19 @@ mod tests {
 
     #[test]
     fn paths_outside_the_bundle_are_refused() {
-        for bad in ["../etc/passwd", "/etc/passwd", "a/../../b", "", "a//b", "./a"] {
+        for bad in [
+            "../etc/passwd",
+            "/etc/passwd",
+            "a/../../b",
+            "",
+            "a//b",
+            "./a",
+        ] {
             let err = parse_manifest(&manifest_with(bad)).unwrap_err();
-            assert!(err.to_string().contains("outside the bundle"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("outside the bundle"),
+                "{bad}: {err}"
+            );
         }
         assert!(parse_manifest(&manifest_with("csv/a.csv")).is_ok());
         assert!(parse_manifest("{").is_err());
