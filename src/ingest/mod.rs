@@ -299,7 +299,9 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
             Ok(Some(kind)) => vendor::read_file(path, &name, kind, &mut |file, item| {
                 run.handle_vendor(item, file, &mut counts)
             }),
-            _ => source::read_file(path, &options.limits, &mut |record| run.handle(record, &name, &mut counts)),
+            _ => source::read_file(path, &options.limits, &mut |record| {
+                run.handle(record, &name, &mut counts)
+            }),
         };
         let (digest, error) = match outcome {
             Ok(digest) => (Some(digest), None),
