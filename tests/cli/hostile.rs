@@ -1,8 +1,8 @@
 //! Hostile and broken input (issue 7): what collectors produce by accident
 //! and attackers on purpose. Each case has its expected outcome; none may
 //! crash `posture`, exhaust memory, or stop the other files of the run from
-//! landing. The small cases are files in `tests/fixtures/hostile/` (see its
-//! README); the big ones (a line of 1 GiB) are made here, streaming, and
+//! landing. The small cases are files in `tests/fixtures/hostile/` (see
+//! `tests/fixtures/hostile.md`); the big ones (a line of 1 GiB) are made here, streaming, and
 //! removed after.
 
 use std::io::Write;
