@@ -45,7 +45,8 @@ pub enum Command {
         The run is committed atomically; it ends with the line\n  \
         ingested: read=R new=N duplicate=D quarantined=Q\n\n\
         Exit status: 0 on success (quarantined reports included), 1 on failure (nothing \
-        committed), 2 when some file could not be read to its end (the rest was committed)."
+        committed), 2 when some file could not be read to its end (the rest was committed).\n\n\
+        SIZE is a number of bytes, with an optional KiB, MiB or GiB (e.g. 512KiB)."
     )]
     Ingest {
         /// The lake folder (created if missing)
@@ -57,6 +58,14 @@ pub enum Command {
         /// Rows held in memory before they are written out (bounds memory)
         #[arg(long, value_name = "N", default_value_t = 1_000_000, hide = true)]
         batch_rows: usize,
+        /// The longest report (an NDJSON line or array element) that is parsed;
+        /// a longer one is quarantined with its first 64 KiB
+        #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+        max_report_bytes: u64,
+        /// The most one gzip file may expand to; past it (a gzip bomb) the rest
+        /// of the file is quarantined, unread
+        #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
+        max_decompressed_bytes: u64,
     },
     /// Run a named compliance query (see --list)
     #[command(after_help = "Examples:\n  \
@@ -99,7 +108,9 @@ pub enum Command {
         (the exceptions in force).\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
-        Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are refused."
+        Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are \
+        refused, and so is reading any file but the lake's tables. A query that needs more \
+        memory than --memory-limit, or runs longer than --timeout, is stopped with an error."
     )]
     Sql {
         #[arg(long, value_name = "LAKE")]
@@ -107,6 +118,12 @@ pub enum Command {
         /// A query (SELECT, WITH, EXPLAIN)
         #[arg(value_name = "SQL")]
         sql: String,
+        /// Memory the query may use (e.g. 512MiB, 2GiB); it fails rather than go past it
+        #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
+        memory_limit: u64,
+        /// Seconds the query may run before it is stopped
+        #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+        timeout: u64,
         #[command(flatten)]
         output: OutputArgs,
     },
@@ -250,4 +267,50 @@ pub enum Format {
     Json,
     /// A Parquet file (needs --output FILE)
     Parquet,
+}
+
+/// A size in bytes: a number, with an optional `B`, `KiB`, `MiB`, `GiB` or
+/// `TiB` (case does not matter; `K`, `M`, `G`, `T` mean the same).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (e.g. 4096, 64KiB, 16MiB, 2GiB)"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kib" => 10,
+        "m" | "mib" => 20,
+        "g" | "gib" => 30,
+        "t" | "tib" => 40,
+        _ => {
+            return Err(format!(
+                "`{text}` has an unknown unit (use KiB, MiB, GiB or TiB)"
+            ));
+        }
+    };
+    number
+        .checked_mul(1 << shift)
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{text}` is out of range"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("16mib"), Ok(16 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
 }

@@ -7,12 +7,16 @@
 //! - [`report`]: query results rendered as HTML, CSV and a manifest;
 //! - [`bundle`] and [`nightly`]: a report bundle end to end, and the nightly
 //!   job (`posture run`) built on ingest and bundle;
+//! - [`fault`]: named fault-injection points for the crash and full-disk tests;
 //! - [`generate`]: a deterministic fleet of agent reports, for trials and tests;
 //! - [`cli`] and [`commands`]: the command line, one thin file per subcommand.
 
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod fault;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod ingest;
 pub mod lake;

@@ -25,7 +25,17 @@ pub fn run(command: Command) -> Result<ExitCode> {
             lake,
             paths,
             batch_rows,
-        } => ingest::run(lake, paths, batch_rows),
+            max_report_bytes,
+            max_decompressed_bytes,
+        } => ingest::run(
+            lake,
+            paths,
+            batch_rows,
+            crate::ingest::Limits {
+                max_report_bytes,
+                max_decompressed_bytes,
+            },
+        ),
         Command::Query {
             lake,
             name,
@@ -48,7 +58,21 @@ pub fn run(command: Command) -> Result<ExitCode> {
             queries,
             output,
         }),
-        Command::Sql { lake, sql, output } => sql::run(lake, &sql, &output),
+        Command::Sql {
+            lake,
+            sql,
+            memory_limit,
+            timeout,
+            output,
+        } => sql::run(
+            lake,
+            &sql,
+            &crate::query::Bounds {
+                memory_bytes: memory_limit,
+                time: std::time::Duration::from_secs(timeout),
+            },
+            &output,
+        ),
         Command::Report {
             lake,
             out,

@@ -6,16 +6,21 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::OutputArgs;
-use crate::query::{Engine, SnapshotOptions};
+use crate::query::{Bounds, Engine, SnapshotOptions};
 
-pub fn run(lake: PathBuf, sql: &str, output: &OutputArgs) -> Result<ExitCode> {
+pub fn run(lake: PathBuf, sql: &str, bounds: &Bounds, output: &OutputArgs) -> Result<ExitCode> {
     // The snapshot views analysts see are as of the newest day, with the
     // default staleness.
     let options = SnapshotOptions::default();
-    let result = super::runtime()?.block_on(async {
+    let runtime = super::runtime()?;
+    let result = runtime.block_on(async {
         let engine = Engine::open(&lake, None)?;
-        engine.run_sql(sql, &options).await
-    })?;
+        engine.run_sql(sql, &options, bounds).await
+    });
+    // A query stopped by --timeout may leave work on the runtime's threads:
+    // do not wait for it.
+    runtime.shutdown_background();
+    let result = result?;
     super::query::print(&result, output)?;
     Ok(ExitCode::SUCCESS)
 }

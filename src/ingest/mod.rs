@@ -22,11 +22,12 @@ use chrono::NaiveDate;
 
 pub use report::{Device, Policy, Report, SCHEMA_V1, Setting, State, parse, parse_timestamp_us};
 pub use rows::FileCounts;
-pub use source::{Position, discover};
+pub use source::{
+    FileDigest, Limits, Position, RAW_PREFIX_BYTES, Record, SourceError, discover, read_file,
+};
 
 use crate::lake::{self, Staging, Table};
 use rows::{ReportRows, RunRows, VendorRows};
-use source::{Record, SourceError};
 pub use vendor::export_time;
 
 #[derive(Debug, Clone)]
@@ -40,6 +41,8 @@ pub struct IngestOptions {
     pub progress: bool,
     /// When the run happened, in UTC microseconds: stamped on every row.
     pub ingested_at_us: i64,
+    /// What one file or report may cost before it is quarantined.
+    pub limits: Limits,
 }
 
 impl IngestOptions {
@@ -52,6 +55,7 @@ impl IngestOptions {
             batch_rows: Self::DEFAULT_BATCH_ROWS,
             progress: std::io::stderr().is_terminal(),
             ingested_at_us: chrono::Utc::now().timestamp_micros(),
+            limits: Limits::default(),
         }
     }
 }
@@ -233,6 +237,7 @@ impl Run<'_> {
             "ingested_at",
             &stem,
         )?;
+        crate::fault::point("after-flush")?;
         Ok(())
     }
 }
@@ -295,7 +300,9 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
             Ok(Some(kind)) => vendor::read_file(path, &name, kind, &mut |file, item| {
                 run.handle_vendor(item, file, &mut counts)
             }),
-            _ => source::read_file(path, &mut |record| run.handle(record, &name, &mut counts)),
+            _ => source::read_file(path, &options.limits, &mut |record| {
+                run.handle(record, &name, &mut counts)
+            }),
         };
         let (digest, error) = match outcome {
             Ok(digest) => (Some(digest), None),

@@ -191,6 +191,13 @@ impl<'de> Deserialize<'de> for ErrorCode {
 
 pub const SCHEMA_V1: &str = "agent-report/v1";
 
+/// The instants a lake partition can be named for (`date=YYYY-MM-DD`, four
+/// digits) and every reader's date type holds: 0001-01-01T00:00:00Z to
+/// 9999-12-31T23:59:59.999999Z. RFC 3339 allows `9999-12-31T23:00:00-05:00`,
+/// which is in the year 10000 in UTC.
+const FIRST_US: i64 = -62_135_596_800_000_000;
+const LAST_US: i64 = 253_402_300_800_000_000 - 1;
+
 /// Parses and validates one report from its JSON text. The error is the one
 /// reason that goes into the `quarantine` table.
 pub fn parse(json: &[u8]) -> Result<Report, String> {
@@ -277,6 +284,11 @@ impl WireReport {
         let observed_at_us = parse_timestamp_us(&observed_at).ok_or_else(|| {
             format!("field `observed_at` is not an RFC 3339 timestamp: `{observed_at}`")
         })?;
+        if !(FIRST_US..=LAST_US).contains(&observed_at_us) {
+            return Err(format!(
+                "field `observed_at` is outside the years 0001 to 9999 in UTC: `{observed_at}`"
+            ));
+        }
         let device = required(self.device, "device")?.validate()?;
         let policies = required(self.policies, "policies")?
             .into_iter()
@@ -389,6 +401,27 @@ mod tests {
         assert_eq!(parse_timestamp_us("2026-01-01T01:00:00+01:00"), Some(base));
         assert_eq!(parse_timestamp_us("2026-01-01"), None);
         assert_eq!(parse_timestamp_us("yesterday"), None);
+    }
+
+    #[test]
+    fn observed_at_stays_within_four_digit_utc_years() {
+        let at = |t: &str| {
+            parse(
+                GOOD.replace("2026-11-25T02:13:07.1618923+05:30", t)
+                    .as_bytes(),
+            )
+        };
+        assert_eq!(
+            at("9999-12-31T23:59:59.999999Z").unwrap().observed_at_us,
+            LAST_US
+        );
+        assert_eq!(at("0001-01-01T00:00:00Z").unwrap().observed_at_us, FIRST_US);
+        assert!(at("1601-01-01T00:00:00Z").is_ok());
+        assert_eq!(
+            at("9999-12-31T23:00:00-05:00").unwrap_err(),
+            "field `observed_at` is outside the years 0001 to 9999 in UTC: `9999-12-31T23:00:00-05:00`"
+        );
+        assert!(at("0001-01-01T00:30:00+01:00").is_err());
     }
 
     #[test]

@@ -175,16 +175,41 @@ impl Staging {
             .with_context(|| format!("cannot write `{}`", tmp.display()))?;
         let commit_lock = open_lock(&self.lake.join(COMMIT_LOCK))?;
         commit_lock.lock().context("cannot lock the lake")?;
+        crate::fault::point("before-commit-rename")
+            .with_context(|| format!("cannot commit `{}`", self.dir.display()))?;
         fs::rename(&tmp, self.dir.join(COMMIT_FILE))
             .with_context(|| format!("cannot commit `{}`", self.dir.display()))?;
         sync_dir(&self.dir)?;
-        move_into_place(&self.lake, &self.dir)
+        // From here on the run is committed: dropping `self` must not
+        // discard it.
+        let staging = std::mem::ManuallyDrop::new(self);
+        crate::fault::point("after-commit-rename")
+            .with_context(|| format!("cannot move `{}` into the lake", staging.dir.display()))?;
+        move_into_place(&staging.lake, &staging.dir)
     }
 
     /// Throws the run away (nothing of it was committed).
     pub fn abandon(self) -> Result<()> {
-        fs::remove_dir_all(&self.dir)
-            .with_context(|| format!("cannot remove `{}`", self.dir.display()))
+        let staging = std::mem::ManuallyDrop::new(self);
+        fs::remove_dir_all(&staging.dir)
+            .with_context(|| format!("cannot remove `{}`", staging.dir.display()))
+    }
+}
+
+/// A run that fails before its commit point (a full disk, a bad file in the
+/// lake) takes its staged files with it, so that the lake is exactly as
+/// before the run; a process that is killed leaves them for the next writer
+/// to roll back.
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Err(e) = fs::remove_dir_all(&self.dir)
+            && e.kind() != io::ErrorKind::NotFound
+        {
+            eprintln!(
+                "warning: cannot remove the uncommitted run `{}`: {e}; the next ingest will",
+                self.dir.display()
+            );
+        }
     }
 }
 
@@ -209,10 +234,14 @@ fn move_into_place(lake: &Path, run: &Path) -> Result<()> {
         if !parents.iter().any(|p| p == parent) {
             parents.push(parent.to_path_buf());
         }
+        crate::fault::point("mid-move")
+            .with_context(|| format!("cannot move `{}` into the lake", run.display()))?;
     }
     for parent in &parents {
         sync_dir(parent)?;
     }
+    crate::fault::point("before-staging-removed")
+        .with_context(|| format!("cannot remove `{}`", run.display()))?;
     fs::remove_dir_all(run).with_context(|| format!("cannot remove `{}`", run.display()))?;
     Ok(())
 }

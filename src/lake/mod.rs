@@ -258,6 +258,10 @@ fn write_parquet(
     let mut writer = ArrowWriter::try_new(file, table.schema(), Some(writer_properties(table)))
         .with_context(context)?;
     writer.write(batch).with_context(context)?;
+    // The row groups reach the file before its footer does: a crash here
+    // leaves a Parquet file without a footer in `_staging/`.
+    writer.flush().with_context(context)?;
+    crate::fault::point("mid-parquet-write").with_context(context)?;
     let file = writer.into_inner().with_context(context)?;
     file.sync_all().with_context(context)?;
     Ok(())

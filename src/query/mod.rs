@@ -20,6 +20,7 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::datasource::{MemTable, TableProvider};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
 
@@ -72,9 +73,25 @@ pub struct Engine {
     _lock: lake::ReadLock,
 }
 
-/// Memory DataFusion may use before a query fails, rather than the machine
-/// swapping.
+/// Memory DataFusion may use for a named query before it fails, rather than
+/// the machine swapping.
 const MEMORY_LIMIT: usize = 8 << 30;
+
+/// What an analyst's query may cost: `posture sql --memory-limit --timeout`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    pub memory_bytes: u64,
+    pub time: std::time::Duration,
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            memory_bytes: 4 << 30,
+            time: std::time::Duration::from_secs(300),
+        }
+    }
+}
 
 impl Engine {
     /// Opens the lake for reading. Fails, with a hint, when there is no lake
@@ -124,9 +141,15 @@ impl Engine {
         options: &SnapshotOptions,
         days: u32,
         cut: bool,
+        memory_bytes: usize,
     ) -> Result<SessionContext> {
+        // No spilling: it would write temporary files outside the lake, and
+        // a query over the limit should fail, not fill the disk.
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(MEMORY_LIMIT, 1.0)
+            .with_memory_limit(memory_bytes, 1.0)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
             .build_arc()?;
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = SessionContext::new_with_config_rt(config, runtime);
@@ -171,7 +194,7 @@ impl Engine {
         } else {
             1
         };
-        let ctx = self.session(options, days, true).await?;
+        let ctx = self.session(options, days, true, MEMORY_LIMIT).await?;
         let df = ctx
             .sql(&query.sql)
             .await
@@ -182,19 +205,59 @@ impl Engine {
     }
 
     /// Runs an analyst's SQL, refusing anything that writes or changes
-    /// settings. The snapshot views are there for the default as-of day.
-    pub async fn run_sql(&self, sql: &str, options: &SnapshotOptions) -> Result<QueryResult> {
-        let ctx = self.session(options, 1, false).await?;
-        let read_only = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let df = match ctx.sql_with_options(sql, read_only).await {
-            Ok(df) => df,
-            Err(e) => return Err(sql_error(&ctx, e)),
+    /// settings, within `bounds`. The snapshot views are there for the
+    /// default as-of day.
+    pub async fn run_sql(
+        &self,
+        sql: &str,
+        options: &SnapshotOptions,
+        bounds: &Bounds,
+    ) -> Result<QueryResult> {
+        let memory = usize::try_from(bounds.memory_bytes).unwrap_or(usize::MAX);
+        let run = async {
+            let ctx = self.session(options, 1, false, memory).await?;
+            let read_only = SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false);
+            let df = match ctx.sql_with_options(sql, read_only).await {
+                Ok(df) => df,
+                Err(e) => return Err(sql_error(&ctx, e)),
+            };
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let batches = df.collect().await.map_err(|e| execution_error(e, bounds))?;
+            Ok(QueryResult { schema, batches })
         };
-        collect(df).await.map_err(|e| anyhow::anyhow!("{e}"))
+        match tokio::time::timeout(bounds.time, run).await {
+            Ok(outcome) => outcome,
+            Err(_) => bail!(crate::Hinted::new(
+                format!(
+                    "the query was stopped after {} s (--timeout)",
+                    bounds.time.as_secs()
+                ),
+                "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS",
+            )),
+        }
     }
+}
+
+/// A query that ran out of its memory says which flag bounds it.
+fn execution_error(e: datafusion::error::DataFusionError, bounds: &Bounds) -> anyhow::Error {
+    let message = e.strip_backtrace();
+    if matches!(
+        e.find_root(),
+        datafusion::error::DataFusionError::ResourcesExhausted(_)
+    ) {
+        return crate::Hinted::new(
+            format!(
+                "the query needs more memory than its limit of {} MiB (--memory-limit): {message}",
+                bounds.memory_bytes >> 20
+            ),
+            "narrow it (a WHERE on `date`, fewer columns or groups), or give it more with --memory-limit SIZE",
+        )
+        .into();
+    }
+    anyhow::anyhow!(message)
 }
 
 async fn collect(df: datafusion::dataframe::DataFrame) -> Result<QueryResult> {

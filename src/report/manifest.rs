@@ -142,22 +142,61 @@ impl VerifyOutcome {
     }
 }
 
+/// Reads a manifest's text, refusing one that could make `verify` look
+/// outside its bundle: every path must be relative, inside the bundle
+/// (no `..`, no root, no empty part), and named once.
+pub fn parse_manifest(text: &str) -> Result<Manifest> {
+    let manifest: Manifest = serde_json::from_str(text)?;
+    let mut seen = std::collections::HashSet::new();
+    for file in &manifest.files {
+        let inside = !file.path.is_empty()
+            && !file.path.starts_with('/')
+            && !file.path.contains('\\')
+            && !file.path.contains('\0')
+            && file
+                .path
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
+        if !inside {
+            anyhow::bail!("it names `{}`, a path outside the bundle", file.path);
+        }
+        if !seen.insert(file.path.as_str()) {
+            anyhow::bail!("it names `{}` twice", file.path);
+        }
+    }
+    Ok(manifest)
+}
+
 /// Recomputes every file's hash and compares the folder with the manifest.
+/// A bundle holds regular files only: a symbolic link where the manifest
+/// names a file counts as changed, wherever it points.
 pub fn verify(dir: &Path) -> Result<VerifyOutcome> {
     let path = dir.join(MANIFEST);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let manifest: Manifest = serde_json::from_str(&text)
+    let manifest = parse_manifest(&text)
         .with_context(|| format!("`{}` is not a posture manifest", path.display()))?;
     let mut outcome = VerifyOutcome::default();
+    // Each query's SQL is in the manifest with its checksum: they must agree.
+    for (name, query) in &manifest.queries {
+        if format!("{:x}", Sha256::digest(query.sql.as_bytes())) != query.sha256 {
+            outcome
+                .changed
+                .push(format!("{MANIFEST} (the SQL of `{name}`)"));
+        }
+    }
     for file in &manifest.files {
         let full = dir.join(&file.path);
-        if !full.is_file() {
+        let Ok(meta) = std::fs::symlink_metadata(&full) else {
+            outcome.removed.push(file.path.clone());
+            continue;
+        };
+        if meta.is_dir() {
             outcome.removed.push(file.path.clone());
             continue;
         }
         outcome.checked += 1;
-        if sha256_file(&full)?.0 != file.sha256 {
+        if !meta.is_file() || sha256_file(&full)?.0 != file.sha256 {
             outcome.changed.push(file.path.clone());
         }
     }
@@ -171,12 +210,15 @@ pub fn verify(dir: &Path) -> Result<VerifyOutcome> {
     Ok(outcome)
 }
 
+/// Every entry under `dir` that is not a folder; symbolic links are listed,
+/// never followed, so a link loop cannot make the walk go round.
 fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     for entry in
         std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?
     {
-        let path = entry?.path();
-        if path.is_dir() {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
             list_files(root, &path, out)?;
         } else {
             out.push(relative(root, &path));
@@ -184,4 +226,37 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     }
     out.sort();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest_with(path: &str) -> String {
+        format!(
+            r#"{{"tool":"posture","version":"0","as_of":"2026-11-01","parameters":{{}},
+            "generated_at":"x","queries":{{}},"lake_files":[],
+            "files":[{{"path":"{path}","sha256":"00","bytes":1}}]}}"#
+        )
+    }
+
+    #[test]
+    fn paths_outside_the_bundle_are_refused() {
+        for bad in [
+            "../etc/passwd",
+            "/etc/passwd",
+            "a/../../b",
+            "",
+            "a//b",
+            "./a",
+        ] {
+            let err = parse_manifest(&manifest_with(bad)).unwrap_err();
+            assert!(
+                err.to_string().contains("outside the bundle"),
+                "{bad}: {err}"
+            );
+        }
+        assert!(parse_manifest(&manifest_with("csv/a.csv")).is_ok());
+        assert!(parse_manifest("{").is_err());
+    }
 }

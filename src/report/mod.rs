@@ -20,7 +20,8 @@ use sha2::{Digest, Sha256};
 
 pub use charts::{Chart, PlatformBar};
 pub use manifest::{
-    MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_bytes, sha256_file, verify,
+    MANIFEST, Manifest, ManifestFile, VerifyOutcome, parse_manifest, sha256_bytes, sha256_file,
+    verify,
 };
 pub use table::{Cell, PageTable, TextTable};
 

@@ -37,6 +37,11 @@ pub enum Kind {
 /// has a comma (a CSV header). Anything else (gzip, NDJSON, a JSON array) is
 /// left to the agent-report reader.
 pub fn sniff(path: &Path) -> io::Result<Option<Kind>> {
+    // Opening a FIFO would wait for a writer forever: what is not a regular
+    // file goes to the agent-report reader, which refuses it.
+    if !std::fs::metadata(path)?.is_file() {
+        return Ok(None);
+    }
     let mut head = Vec::with_capacity(4096);
     std::fs::File::open(path)?
         .take(4096)

@@ -1,0 +1,294 @@
+//! Crash safety (issue 7): `posture ingest` killed with SIGKILL at many
+//! moments, then run again, must leave exactly the lake of a clean run; a
+//! full disk must leave the lake exactly as it was. The narrow windows
+//! (half a Parquet file written, the commit rename, half the files moved in)
+//! are hit every time through the fault points of `src/fault.rs`
+//! (`POSTURE_FAULT=POINT#N:pause` stops the process there, and the test
+//! kills it); the others by killing after a delay spread over the run.
+//!
+//! To add another command to the harness (e.g. `posture run`), give
+//! `KillCase` its arguments: the checks do not depend on the command.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{
+    counts, fixture, generated_inbox, ingest, lake_files, posture, stderr, summary, table_counts,
+};
+
+/// Rows per flush: small, so that a run writes several batches of files
+/// and a kill can land between them.
+const BATCH_ROWS: &str = "3000";
+
+/// The fault points where the process is paused and killed, with the
+/// passage (`#N`) at which it stops. Each names a distinct state on disk.
+const PAUSE_POINTS: &[&str] = &[
+    "mid-parquet-write#1",
+    "mid-parquet-write#7",
+    "mid-parquet-write#20",
+    "after-flush#1",
+    "after-flush#2",
+    "before-commit-rename#1",
+    "after-commit-rename#1",
+    "mid-move#1",
+    "mid-move#15",
+    "before-staging-removed#1",
+];
+
+/// Kills after a delay: this many, spread evenly over a clean run's time.
+const TIMED_KILLS: u32 = 12;
+
+/// Copies a folder tree (the lake as it was before the run).
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn spawn_ingest(lake: &Path, inbox: &Path, fault: Option<&str>) -> Child {
+    let mut command = posture();
+    command
+        .args(["ingest", "--batch-rows", BATCH_ROWS, "--lake"])
+        .arg(lake)
+        .arg(inbox)
+        .stderr(Stdio::piped());
+    if let Some(fault) = fault {
+        command.env("POSTURE_FAULT", format!("{fault}:pause"));
+    }
+    command.spawn().unwrap()
+}
+
+/// Waits until the child says it paused at its fault point.
+fn wait_for_pause(child: &mut Child, fault: &str) {
+    let err = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines() {
+            let Ok(line) = line else { break };
+            let paused = line.starts_with("fault: paused at ");
+            let _ = tx.send(line);
+            if paused {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        if line == format!("fault: paused at {fault}") {
+            return;
+        }
+        seen.push(line);
+    }
+    panic!(
+        "`{fault}` was never reached: the run ended first\n{}",
+        seen.join("\n")
+    );
+}
+
+/// Every table of a lake as an independent reader sees it, for
+/// tests/lake_digest.py; one Python process for all lakes.
+fn digests(lakes: &[PathBuf]) -> Vec<Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lake_digest.py");
+    let o = Command::new("python3")
+        .arg(&script)
+        .args(lakes)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        o.status.success(),
+        "the independent reader failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice::<Vec<Value>>(&o.stdout).unwrap()
+}
+
+#[test]
+fn kill_9_at_22_points_then_a_rerun_gives_exactly_the_clean_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = generated_inbox(dir.path(), 60);
+    // The lake already holds a run before the one that is killed, so that
+    // "as before" is not just "empty".
+    let base = dir.path().join("base");
+    ingest(&base, &[&fixture("offsets.ndjson"), &fixture("bad.ndjson")]);
+    let before = table_counts(&base);
+
+    let clean_lake = dir.path().join("clean");
+    copy_tree(&base, &clean_lake);
+    let started = Instant::now();
+    let clean = ingest(&clean_lake, &[&inbox]);
+    let took = started.elapsed();
+    let after = table_counts(&clean_lake);
+    assert!(clean.new > 0 && after != before);
+
+    let mut cases: Vec<(String, Option<&str>, Duration)> = PAUSE_POINTS
+        .iter()
+        .map(|p| (format!("pause at {p}"), Some(*p), Duration::ZERO))
+        .collect();
+    for i in 1..=TIMED_KILLS {
+        let delay = took.mul_f64(f64::from(i) / f64::from(TIMED_KILLS + 1));
+        cases.push((format!("kill after {delay:?}"), None, delay));
+    }
+    assert!(cases.len() >= 22);
+
+    let mut lakes = Vec::new();
+    for (n, (name, fault, delay)) in cases.iter().enumerate() {
+        let lake = dir.path().join(format!("killed-{n:02}"));
+        copy_tree(&base, &lake);
+        let mut child = spawn_ingest(&lake, &inbox, *fault);
+        match fault {
+            Some(fault) => wait_for_pause(&mut child, fault),
+            None => std::thread::sleep(*delay),
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // A reader sees the lake before the run or after it, never half:
+        // `posture sql` completes a committed run first, and ignores one
+        // that was not.
+        let seen = table_counts(&lake);
+        assert!(
+            seen == before || seen == after,
+            "{name}: half a run is visible: {seen:?}"
+        );
+        // The rerun brings the lake to exactly the clean run's content.
+        let rerun = ingest(&lake, &[&inbox]);
+        assert_eq!(rerun.read, clean.read, "{name}");
+        assert!(
+            rerun.new == clean.new && rerun.duplicate == clean.duplicate
+                || rerun.new == 0 && rerun.duplicate == clean.read - clean.quarantined,
+            "{name}: {rerun:?} against {clean:?}"
+        );
+        assert_eq!(table_counts(&lake), after, "{name}");
+        assert!(
+            std::fs::read_dir(lake.join("_staging"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "{name}: staging is cleaned up"
+        );
+        lakes.push(lake);
+    }
+    // An independent reader (DuckDB and pyarrow) reads every table of every
+    // lake, and finds the same reports, policy and setting states as in
+    // the clean lake: none lost, none doubled.
+    lakes.push(clean_lake);
+    let seen = digests(&lakes);
+    let clean_digest = &seen[seen.len() - 1];
+    for (digest, (name, _, _)) in seen.iter().zip(&cases) {
+        assert_eq!(digest["data"], clean_digest["data"], "{name}");
+        assert_eq!(digest["duplicates"], 0, "{name}");
+    }
+}
+
+/// Unmounts the tmpfs when the test ends, however it ends.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk, for real where the machine lets us mount a small tmpfs (root
+/// on Linux, as CI runs), and through the fault point otherwise: the run
+/// fails with an error naming the file it could not write and a hint, and
+/// the lake is exactly as it was, byte for byte.
+#[test]
+fn a_full_disk_fails_clearly_and_leaves_the_lake_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = generated_inbox(dir.path(), 60);
+    let mount = dir.path().join("disk");
+    std::fs::create_dir_all(&mount).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&mount)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let _guard = mounted.then(|| Mounted(mount.clone()));
+    let lake = mount.join("lake");
+    ingest(&lake, &[&fixture("offsets.ndjson"), &fixture("bad.ndjson")]);
+    let before = lake_files(&lake);
+
+    let mut command = posture();
+    command
+        .args(["ingest", "--batch-rows", BATCH_ROWS, "--lake"])
+        .arg(&lake)
+        .arg(&inbox);
+    if mounted {
+        // Leave 48 KiB free: far less than the run needs.
+        let filler = mount.join("filler");
+        let o = Command::new("dd")
+            .args(["if=/dev/zero", "bs=4096"])
+            .arg(format!("of={}", filler.display()))
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(!o.success(), "dd stops at a full disk");
+        let len = std::fs::metadata(&filler).unwrap().len();
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&filler)
+            .unwrap();
+        file.set_len(len - 48 * 1024).unwrap();
+    } else {
+        eprintln!("note: cannot mount a tmpfs here; simulating the full disk with POSTURE_FAULT");
+        command.env("POSTURE_FAULT", "mid-parquet-write#3:enospc");
+    }
+    let o = command.output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let first = err.lines().find(|l| l.starts_with("error: ")).unwrap();
+    assert!(
+        first.starts_with(&format!(
+            "error: cannot write `{}/_staging/",
+            lake.display()
+        )) || first.starts_with(&format!(
+            "error: cannot create `{}/_staging/",
+            lake.display()
+        )),
+        "the error names the file: {err}"
+    );
+    assert!(first.contains("No space left on device"), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("hint: the file system of the lake")
+                && l.contains("nothing of this run was committed")),
+        "{err}"
+    );
+    assert!(
+        !err.contains("ingested: "),
+        "no summary for a failed run: {err}"
+    );
+    assert_eq!(lake_files(&lake), before, "the lake is exactly as before");
+    assert!(
+        std::fs::read_dir(lake.join("_staging"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing is left staged"
+    );
+    // With the space back, the same ingest completes.
+    if mounted {
+        std::fs::remove_file(mount.join("filler")).unwrap();
+    }
+    let mut again = posture();
+    again.args(["ingest", "--lake"]).arg(&lake).arg(&inbox);
+    let o = again.output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let total = summary(&o);
+    assert_eq!(total, counts(total.read, total.new, total.duplicate, 0));
+    assert!(total.new > 0);
+}
