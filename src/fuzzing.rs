@@ -59,3 +59,21 @@ pub fn manifest_verify(dir: &Path, data: &[u8]) {
     }
     let _ = crate::report::verify(&bundle);
 }
+
+/// A vendor export (zip, CSV or JSON, told apart as `posture ingest` does)
+/// read into its items: rows, one report per device, or a rejected row with
+/// its reason.
+pub fn vendor_export(dir: &Path, data: &[u8]) {
+    use crate::ingest::vendor;
+    let path = dir.join("export");
+    std::fs::write(&path, data).expect("the fuzz folder is writable");
+    let Ok(Some(kind)) = vendor::sniff(&path) else {
+        return;
+    };
+    let _ = vendor::read_file(&path, "export", kind, &mut |_, item| {
+        if let vendor::Item::Rejected { reason, .. } = &item {
+            assert!(!reason.is_empty());
+        }
+        Ok(())
+    });
+}

@@ -10,7 +10,7 @@ pub mod exceptions;
 mod report;
 mod rows;
 mod source;
-mod vendor;
+pub(crate) mod vendor;
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;

@@ -5,9 +5,8 @@
 //! are hit every time through the fault points of `src/fault.rs`
 //! (`POSTURE_FAULT=POINT#N:pause` stops the process there, and the test
 //! kills it); the others by killing after a delay spread over the run.
-//!
-//! To add another command to the harness (e.g. `posture run`), give
-//! `KillCase` its arguments: the checks do not depend on the command.
+//! `posture run`, the nightly job, is killed the same way, in its ingest and
+//! while it writes its bundle, and must finish the night when run again.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -291,4 +290,103 @@ fn a_full_disk_fails_clearly_and_leaves_the_lake_as_it_was() {
     let total = summary(&o);
     assert_eq!(total, counts(total.read, total.new, total.duplicate, 0));
     assert!(total.new > 0);
+}
+
+/// `posture run` (the nightly job) started in `root` on `inbox`, with the
+/// lake and the reports folder under `root`.
+fn spawn_run(root: &Path, inbox: &Path, fault: Option<&str>) -> Child {
+    let mut command = posture();
+    command
+        .args(["run", "--lake"])
+        .arg(root.join("lake"))
+        .arg("--inbox")
+        .arg(inbox)
+        .arg("--reports")
+        .arg(root.join("reports"))
+        .stderr(Stdio::piped());
+    if let Some(fault) = fault {
+        command.env("POSTURE_FAULT", format!("{fault}:pause"));
+    }
+    command.spawn().unwrap()
+}
+
+/// The night's bundle is whole: `reports/latest` leads to it, `posture
+/// verify` passes, and no half-written folder is left beside it.
+fn assert_night_complete(root: &Path, name: &str) {
+    let reports = root.join("reports");
+    let latest = reports.join("latest");
+    assert!(
+        latest.join("index.html").is_file(),
+        "{name}: no latest bundle"
+    );
+    let o = posture().arg("verify").arg(&latest).output().unwrap();
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    let leftovers: Vec<String> = std::fs::read_dir(&reports)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && !n.ends_with(".lock"))
+        .collect();
+    assert!(leftovers.is_empty(), "{name}: left behind {leftovers:?}");
+}
+
+/// The nightly job killed with SIGKILL inside its ingest (at the fault
+/// points of the commit) and later, while it renders the bundle (timed),
+/// then run again: the lake is exactly the clean night's and the bundle is
+/// whole.
+#[test]
+fn posture_run_killed_then_rerun_finishes_the_night() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = generated_inbox(dir.path(), 40);
+    let clean = dir.path().join("clean");
+    let started = Instant::now();
+    let o = spawn_run(&clean, &inbox, None).wait_with_output().unwrap();
+    let took = started.elapsed();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_night_complete(&clean, "clean");
+    let after = table_counts(&clean.join("lake"));
+
+    let mut cases: Vec<(String, Option<&str>, Duration)> = [
+        "mid-parquet-write#2",
+        "before-commit-rename#1",
+        "after-commit-rename#1",
+        "mid-move#2",
+    ]
+    .iter()
+    .map(|f| ((*f).to_owned(), Some(*f), Duration::ZERO))
+    .collect();
+    // The ingest is the first part of a night; the bundle the rest.
+    for percent in [40, 60, 75, 90] {
+        cases.push((
+            format!("after {percent}% of a night"),
+            None,
+            took * percent / 100,
+        ));
+    }
+    let mut lakes = Vec::new();
+    for (i, (name, fault, delay)) in cases.iter().enumerate() {
+        let root = dir.path().join(format!("night-{i}"));
+        let mut child = spawn_run(&root, &inbox, *fault);
+        match fault {
+            Some(fault) => wait_for_pause(&mut child, fault),
+            None => std::thread::sleep(*delay),
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let o = spawn_run(&root, &inbox, None).wait_with_output().unwrap();
+        assert!(
+            o.status.success(),
+            "{name}: the rerun failed: {}",
+            stderr(&o)
+        );
+        assert_eq!(table_counts(&root.join("lake")), after, "{name}");
+        assert_night_complete(&root, name);
+        lakes.push(root.join("lake"));
+    }
+    lakes.push(clean.join("lake"));
+    let seen = digests(&lakes);
+    let clean_digest = &seen[seen.len() - 1];
+    for (digest, (name, _, _)) in seen.iter().zip(&cases) {
+        assert_eq!(digest["data"], clean_digest["data"], "{name}");
+        assert_eq!(digest["duplicates"], 0, "{name}");
+    }
 }

@@ -40,3 +40,11 @@ fn fuzz_corpus_manifest_verify() {
         posture::fuzzing::manifest_verify(dir.path(), &std::fs::read(&input).unwrap());
     }
 }
+
+#[test]
+fn fuzz_corpus_vendor_export() {
+    let dir = tempfile::tempdir().unwrap();
+    for input in corpus("vendor_export") {
+        posture::fuzzing::vendor_export(dir.path(), &std::fs::read(&input).unwrap());
+    }
+}
