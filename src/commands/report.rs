@@ -8,10 +8,15 @@ use anyhow::{Context, Result};
 
 use crate::cli::SnapshotArgs;
 use crate::lake::{self, Table};
-use crate::query::{Engine, SnapshotOptions, named_queries};
+use crate::query::{Engine, EngineKind, SnapshotOptions, named_queries};
 use crate::report::{REQUIRED_VIEWS, ReportInput, View, render, sha256_file};
 
-pub fn run(lake_dir: PathBuf, out: PathBuf, snapshot: SnapshotArgs) -> Result<ExitCode> {
+pub fn run(
+    lake_dir: PathBuf,
+    out: PathBuf,
+    snapshot: SnapshotArgs,
+    engine: EngineKind,
+) -> Result<ExitCode> {
     let options = SnapshotOptions {
         as_of: snapshot.as_of,
         stale_days: snapshot.stale_days,
@@ -20,7 +25,7 @@ pub fn run(lake_dir: PathBuf, out: PathBuf, snapshot: SnapshotArgs) -> Result<Ex
     let generated_at = generated_at()?;
     let queries = named_queries();
     let input = super::runtime()?.block_on(async {
-        let engine = Engine::open(&lake_dir, options.as_of)?;
+        let engine = Engine::open(&lake_dir, options.as_of)?.on(engine).await?;
         let mut views = BTreeMap::new();
         for name in REQUIRED_VIEWS {
             let query = queries

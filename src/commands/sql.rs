@@ -6,14 +6,14 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::OutputArgs;
-use crate::query::{Engine, SnapshotOptions};
+use crate::query::{Engine, EngineKind, SnapshotOptions};
 
-pub fn run(lake: PathBuf, sql: &str, output: &OutputArgs) -> Result<ExitCode> {
+pub fn run(lake: PathBuf, sql: &str, engine: EngineKind, output: &OutputArgs) -> Result<ExitCode> {
     // The snapshot views analysts see are as of the newest day, with the
     // default staleness.
     let options = SnapshotOptions::default();
     let result = super::runtime()?.block_on(async {
-        let engine = Engine::open(&lake, None)?;
+        let engine = Engine::open(&lake, None)?.on(engine).await?;
         engine.run_sql(sql, &options).await
     })?;
     super::query::print(&result, output)?;

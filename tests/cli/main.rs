@@ -3,6 +3,8 @@
 //! `independent_reader`, by DuckDB and pyarrow). This file holds the shared
 //! helpers and the ingest tests; `queries.rs` the named queries'.
 
+#[cfg(feature = "ballista")]
+mod cluster;
 mod queries;
 mod report;
 
