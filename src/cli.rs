@@ -17,6 +17,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     after_help = "Typical night:\n  \
         posture ingest --lake lake/ inbox/\n  \
         posture report --lake lake/ --out reports/today/\n\n\
+        Or all of it, from posture.toml (see `posture run --help`):\n  \
+        posture run\n\n\
         Try it on the bundled fleet:\n  \
         posture ingest --lake /tmp/lake sample-data/\n  \
         posture query --lake /tmp/lake compliance_by_platform"
@@ -28,11 +30,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Ingest agent reports (NDJSON, JSON arrays, gzip) from files or folders into the lake
+    /// Ingest agent reports (NDJSON, JSON arrays, gzip) and vendor exports from files or folders into the lake
     #[command(
         after_help = "Every report read is either new, a duplicate of one already in the \
         lake (same report_id), or quarantined with its file, line and reason (see the \
-        `quarantine` table). The run is committed atomically; it ends with the line\n  \
+        `quarantine` table).\n\n\
+        Vendor exports are read as downloaded and recognised by their columns, not their \
+        names: Intune's DeviceStatusesByConfigurationProfile (and variants), \
+        DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents and FirewallStatus \
+        exports (.zip, CSV or JSON, with or without the _loc columns), and the Defender \
+        for Endpoint machine list ({\"value\": [...]}, one file per page). Each of their rows \
+        counts as read; an export of an unknown shape is quarantined, naming its columns \
+        (docs/vendor-exports.md).\n\n\
+        The run is committed atomically; it ends with the line\n  \
         ingested: read=R new=N duplicate=D quarantined=Q\n\n\
         Exit status: 0 on success (quarantined reports included), 1 on failure (nothing \
         committed), 2 when some file could not be read to its end (the rest was committed)."
@@ -53,6 +63,7 @@ pub enum Command {
         posture query --lake lake/ --list\n  \
         posture query --lake lake/ compliance_by_policy --as-of 2026-11-14\n  \
         posture query --lake lake/ compliance_trend --days 14 --format csv > trend.csv\n  \
+        posture query --lake lake/ onboarding_devices --format csv > to-manage.csv\n  \
         posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
         #[arg(long, value_name = "LAKE")]
@@ -81,10 +92,13 @@ pub enum Command {
     },
     /// Run read-only SQL over the lake's tables and snapshot views
     #[command(
-        after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine \
-        (each with its `date` partition column).\n\
+        after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine, \
+        antivirus_health, firewall_status, device_inventory, exceptions (each with its `date` \
+        partition column).\n\
         Views as of the newest day: latest_reports, current_policy_states, \
-        current_setting_states, device_status.\n\n\
+        current_setting_states, device_status, device_keys (Intune device id to device), \
+        keyed_reports, inventory_status, device_exception_status; current_exceptions \
+        (the exceptions in force).\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are refused."
@@ -112,6 +126,40 @@ pub enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// The nightly job: ingest what is new, write the day's bundle, point `latest` at it, prune
+    #[command(
+        after_help = "Every flag can also be a key of the config file (`posture.toml` in \
+        the current folder, or --config FILE); a flag wins over the file. Paths in the file \
+        are relative to the file's folder. Example posture.toml:\n  \
+        lake = \"/srv/posture/lake\"\n  \
+        inbox = \"/srv/posture/inbox\"\n  \
+        reports = \"/srv/posture/reports\"\n  \
+        exceptions = \"/srv/posture/exceptions.csv\"\n  \
+        retention_days = 30\n  \
+        quarantine_threshold = 0\n\n\
+        Inbox files whose SHA-256 is in the lake's ingest_log are not read again; a changed \
+        file is. The bundle of day D goes to REPORTS/D/ (D: --as-of, or the newest day with a \
+        report); REPORTS/latest links to the newest bundle; bundles older than retention_days \
+        are removed. --backfill FROM also writes every day from FROM to D.\n\n\
+        Exit status: 0 success; 1 failure (nothing half-done: rerun it); 2 some inbox file \
+        could not be read to its end (the rest is ingested, bundles written); 3 success, but \
+        this run quarantined more reports than quarantine_threshold. See docs/run.md."
+    )]
+    Run(RunArgs),
+    /// Load an exceptions CSV into the lake: the new set in force (older sets are kept)
+    #[command(
+        after_help = "Columns: device_id, policy_id, setting_id, reason, owner, expires \
+        (YYYY-MM-DD, the last day it applies). A blank scope column matches anything; at least \
+        one must be given. See docs/exceptions.md.\n\n\
+        Example:\n  posture exceptions --lake lake/ exceptions.csv"
+    )]
+    Exceptions {
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// The exceptions CSV
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Check a report bundle against its manifest
     Verify {
         #[arg(value_name = "DIR")]
@@ -137,6 +185,44 @@ pub enum Command {
         #[arg(long)]
         gzip: bool,
     },
+}
+
+/// `posture run`: each flag may instead come from the config file.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// The config file (default: `posture.toml` in the current folder, if there is one)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The lake folder (created if missing)
+    #[arg(long, value_name = "LAKE")]
+    pub lake: Option<PathBuf>,
+    /// The folder agents deliver reports into
+    #[arg(long, value_name = "DIR")]
+    pub inbox: Option<PathBuf>,
+    /// The folder of dated bundles and the `latest` link
+    #[arg(long, value_name = "DIR")]
+    pub reports: Option<PathBuf>,
+    /// An exceptions CSV, loaded when it changed
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// The log file, appended to [default: REPORTS/posture-run.log]
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// The bundle's day [default: the newest day with a report]
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
+    /// Also write the bundles of every day from FROM (catching up on missed nights)
+    #[arg(long, value_name = "FROM")]
+    pub backfill: Option<NaiveDate>,
+    /// A device whose latest report is older than this many days is stale [default: 7]
+    #[arg(long, value_name = "N")]
+    pub stale_days: Option<u32>,
+    /// Days of bundles kept, counting the newest [default: 30]
+    #[arg(long, value_name = "N")]
+    pub retention_days: Option<u32>,
+    /// Exit 3 when this run quarantines more reports than this [default: 0]
+    #[arg(long, value_name = "N")]
+    pub quarantine_threshold: Option<u64>,
 }
 
 /// The snapshot a query or report is computed for.

@@ -5,14 +5,18 @@
 //! - [`lake`]: the Hive-partitioned Parquet lake and its atomic commits;
 //! - [`query`]: DataFusion over the lake, the named queries of `queries/`;
 //! - [`report`]: query results rendered as HTML, CSV and a manifest;
+//! - [`bundle`] and [`nightly`]: a report bundle end to end, and the nightly
+//!   job (`posture run`) built on ingest and bundle;
 //! - [`generate`]: a deterministic fleet of agent reports, for trials and tests;
 //! - [`cli`] and [`commands`]: the command line, one thin file per subcommand.
 
+pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod generate;
 pub mod ingest;
 pub mod lake;
+pub mod nightly;
 pub mod query;
 pub mod report;
 

@@ -33,7 +33,7 @@ FROM (
     FROM latest_reports l
     JOIN policy_states p
         ON p.report_id = l.report_id
-        AND p.device_id = l.device_id
+        AND p.device_id = l.source_device_id
         AND p.observed_at = l.observed_at
 ) ranked
 WHERE precedence = 1

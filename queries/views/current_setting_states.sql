@@ -16,5 +16,5 @@ SELECT
 FROM latest_reports l
 JOIN setting_states s
     ON s.report_id = l.report_id
-    AND s.device_id = l.device_id
+    AND s.device_id = l.source_device_id
     AND s.observed_at = l.observed_at

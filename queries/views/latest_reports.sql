@@ -9,6 +9,9 @@
 -- report per device and day (the `date` partition is that day), then gives
 -- each snapshot day the device's last such report on or before it. This
 -- keeps a 30-day trend from comparing every report with every day.
+--
+-- Devices are those of keyed_reports: an Intune export's report counts for
+-- the machine it is matched to; source_device_id is the id its rows carry.
 CREATE VIEW latest_reports AS
 WITH last_of_day AS (
     SELECT
@@ -18,6 +21,7 @@ WITH last_of_day AS (
         SELECT
             report_id,
             device_id,
+            source_device_id,
             device_name,
             os_platform,
             managed_by,
@@ -28,7 +32,7 @@ WITH last_of_day AS (
                 PARTITION BY device_id, date
                 ORDER BY observed_at DESC, report_id DESC
             ) AS recency
-        FROM reports
+        FROM keyed_reports
     ) ranked
     WHERE recency = 1
 )
@@ -37,6 +41,7 @@ SELECT
     s.day_end,
     r.report_id,
     r.device_id,
+    r.source_device_id,
     r.device_name,
     r.os_platform,
     r.managed_by,

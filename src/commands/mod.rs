@@ -1,10 +1,12 @@
 //! One small file per subcommand: each turns its flags into options and
 //! calls the stage that does the work.
 
+mod exceptions;
 mod generate;
 mod ingest;
 mod query;
 mod report;
+mod run;
 mod sql;
 mod verify;
 
@@ -60,6 +62,8 @@ pub fn run(command: Command) -> Result<ExitCode> {
             snapshot,
             engine,
         } => report::run(lake, out, snapshot, engine.engine),
+        Command::Run(args) => run::run(args),
+        Command::Exceptions { lake, file } => exceptions::run(&lake, &file),
         Command::Verify { dir } => verify::run(&dir),
         Command::Generate {
             out,
@@ -90,7 +94,5 @@ pub fn hint(e: &anyhow::Error) -> Option<String> {
 
 /// A tokio runtime for the stages that are async (DataFusion).
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    crate::query::runtime()
 }

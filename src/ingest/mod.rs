@@ -6,9 +6,11 @@
 //! are flushed to staged Parquet files as they accumulate, and the whole run
 //! is committed at once at the end.
 
+pub mod exceptions;
 mod report;
 mod rows;
 mod source;
+mod vendor;
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -23,8 +25,9 @@ pub use rows::FileCounts;
 pub use source::{Position, discover};
 
 use crate::lake::{self, Staging, Table};
-use rows::{ReportRows, RunRows};
+use rows::{ReportRows, RunRows, VendorRows};
 use source::{Record, SourceError};
+pub use vendor::export_time;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -84,13 +87,16 @@ struct Run<'a> {
     /// Report ids already in the lake (by date partition, loaded on first
     /// use) or accepted earlier in this run.
     seen: HashMap<NaiveDate, HashSet<String>>,
+    /// The same for the vendor tables' `row_id`s.
+    rows_seen: HashMap<(Table, NaiveDate), HashSet<String>>,
+    vendor_rows: VendorRows,
     batch_rows: usize,
     flushes: usize,
     totals: FileCounts,
 }
 
 impl Run<'_> {
-    fn accept(&mut self, report: &Report, file: &str) -> Result<bool> {
+    fn accept(&mut self, report: &Report, file: &str, source: Option<&str>) -> Result<bool> {
         let date = lake::utc_date(report.observed_at_us);
         if !self.seen.contains_key(&date) {
             let ids = lake::report_ids_in_partition(self.lake, date)?;
@@ -101,8 +107,88 @@ impl Run<'_> {
             return Ok(false);
         }
         ids.insert(report.report_id.clone());
-        self.rows.push(report, file);
+        self.rows.push(report, file, source);
         Ok(true)
+    }
+
+    /// Whether a vendor row is new (not in its partition, nor earlier in the
+    /// run), remembering it if so.
+    fn accept_row(&mut self, table: Table, row_id: &str, observed_at_us: i64) -> Result<bool> {
+        let key = (table, lake::utc_date(observed_at_us));
+        if !self.rows_seen.contains_key(&key) {
+            let ids = lake::ids_in_partition(self.lake, table, "row_id", key.1)?;
+            self.rows_seen.insert(key, ids);
+        }
+        Ok(self
+            .rows_seen
+            .get_mut(&key)
+            .expect("loaded above")
+            .insert(row_id.to_owned()))
+    }
+
+    /// One item of a vendor export: `rows` input rows, all new, all
+    /// duplicates, or quarantined.
+    fn handle_vendor(
+        &mut self,
+        item: vendor::Item,
+        file: &str,
+        counts: &mut FileCounts,
+    ) -> Result<()> {
+        use vendor::Item;
+        let rows = item.rows();
+        counts.read += rows;
+        let new = match item {
+            Item::Report { report, source, .. } => self.accept(&report, file, Some(source))?,
+            Item::Antivirus(row) => {
+                let new =
+                    self.accept_row(Table::AntivirusHealth, &row.row_id, row.observed_at_us)?;
+                if new {
+                    self.vendor_rows.push_antivirus(&row, file);
+                }
+                new
+            }
+            Item::Firewall(row) => {
+                let new =
+                    self.accept_row(Table::FirewallStatus, &row.row_id, row.observed_at_us)?;
+                if new {
+                    self.vendor_rows.push_firewall(&row, file);
+                }
+                new
+            }
+            Item::Machine(row) => {
+                let new =
+                    self.accept_row(Table::DeviceInventory, &row.row_id, row.observed_at_us)?;
+                if new {
+                    self.vendor_rows.push_machine(&row, file);
+                }
+                new
+            }
+            Item::Rejected {
+                position,
+                reason,
+                raw,
+            } => {
+                counts.quarantined += rows;
+                self.run_rows
+                    .quarantine(file, position, &reason, raw.as_bytes());
+                return self.flush_if_full();
+            }
+        };
+        if new {
+            counts.new += rows;
+        } else {
+            counts.duplicate += rows;
+        }
+        self.flush_if_full()
+    }
+
+    fn flush_if_full(&mut self) -> Result<()> {
+        if self.rows.rows() + self.vendor_rows.rows() >= self.batch_rows
+            || self.run_rows.quarantined_bytes() >= 256 << 20
+        {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn handle(&mut self, record: Record<'_>, file: &str, counts: &mut FileCounts) -> Result<()> {
@@ -110,7 +196,7 @@ impl Run<'_> {
         match record {
             Record::Report(position, text) => match report::parse(text) {
                 Ok(report) => {
-                    if self.accept(&report, file)? {
+                    if self.accept(&report, file, None)? {
                         counts.new += 1;
                     } else {
                         counts.duplicate += 1;
@@ -126,10 +212,7 @@ impl Run<'_> {
                 self.run_rows.quarantine(file, position, &reason, &raw);
             }
         }
-        if self.rows.rows() >= self.batch_rows || self.run_rows.quarantined_bytes() >= 256 << 20 {
-            self.flush()?;
-        }
-        Ok(())
+        self.flush_if_full()
     }
 
     /// Writes the rows held so far to staged files.
@@ -137,6 +220,9 @@ impl Run<'_> {
         let stem = format!("part-{}-{:05}", self.run_id, self.flushes);
         self.flushes += 1;
         for (table, batch) in self.rows.take() {
+            lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
+        }
+        for (table, batch) in self.vendor_rows.take()? {
             lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
         }
         let quarantine = self.run_rows.take_quarantine();
@@ -188,6 +274,8 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         run_rows: RunRows::new(&run_id, options.ingested_at_us),
         run_id,
         seen: HashMap::new(),
+        rows_seen: HashMap::new(),
+        vendor_rows: VendorRows::new(options.ingested_at_us),
         batch_rows: options.batch_rows.max(1),
         flushes: 0,
         totals: FileCounts::default(),
@@ -201,7 +289,14 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
     for (done, path) in files.iter().enumerate() {
         let name = path.to_string_lossy().into_owned();
         let mut counts = FileCounts::default();
-        let outcome = source::read_file(path, &mut |record| run.handle(record, &name, &mut counts));
+        // Vendor exports are told apart by their first bytes; a file that
+        // cannot even be opened goes to the agent-report reader, which says so.
+        let outcome = match vendor::sniff(path) {
+            Ok(Some(kind)) => vendor::read_file(path, &name, kind, &mut |file, item| {
+                run.handle_vendor(item, file, &mut counts)
+            }),
+            _ => source::read_file(path, &mut |record| run.handle(record, &name, &mut counts)),
+        };
         let (digest, error) = match outcome {
             Ok(digest) => (Some(digest), None),
             // A failure of the lake is fatal: nothing of the run is committed.
@@ -251,7 +346,7 @@ fn add(total: &mut FileCounts, c: &FileCounts) {
 }
 
 /// Sortable and unique per run: the start time, then the process id.
-fn run_id(ingested_at_us: i64) -> String {
+pub(crate) fn run_id(ingested_at_us: i64) -> String {
     let at = chrono::DateTime::from_timestamp_micros(ingested_at_us)
         .expect("now is in range")
         .format("%Y%m%dT%H%M%S%6fZ");

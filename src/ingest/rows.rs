@@ -11,6 +11,7 @@ use datafusion::arrow::array::{
 
 use super::report::Report;
 use super::source::Position;
+use super::vendor::{AntivirusRow, FirewallRow, MachineRow};
 use crate::lake::Table;
 
 fn ts() -> TimestampMicrosecondBuilder {
@@ -44,6 +45,7 @@ pub struct ReportRows {
     r_is_domain_controller: BooleanBuilder,
     r_source_file: StringBuilder,
     r_tags: ListBuilder<StringBuilder>,
+    r_source: StringBuilder,
     // policy_states
     p_report_id: StringBuilder,
     p_device_id: StringBuilder,
@@ -89,6 +91,7 @@ impl ReportRows {
             r_is_domain_controller: BooleanBuilder::new(),
             r_source_file: StringBuilder::new(),
             r_tags: ListBuilder::new(StringBuilder::new()),
+            r_source: StringBuilder::new(),
             p_report_id: StringBuilder::new(),
             p_device_id: StringBuilder::new(),
             p_observed_at: ts(),
@@ -116,8 +119,11 @@ impl ReportRows {
         self.r_report_id.len() + self.p_report_id.len() + self.s_report_id.len()
     }
 
-    pub fn push(&mut self, r: &Report, source_file: &str) {
+    /// `source` is `None` for an agent report, else the vendor export the
+    /// report was made from.
+    pub fn push(&mut self, r: &Report, source_file: &str, source: Option<&str>) {
         let d = &r.device;
+        self.r_source.append_option(source);
         self.r_report_id.append_value(&r.report_id);
         self.r_tenant_id.append_value(&r.tenant_id);
         self.r_observed_at.append_value(r.observed_at_us);
@@ -194,6 +200,7 @@ impl ReportRows {
                 Arc::new(self.r_is_domain_controller.finish()),
                 Arc::new(self.r_source_file.finish()),
                 Arc::new(self.r_tags.finish()),
+                Arc::new(self.r_source.finish()),
             ],
         );
         let policies = finish(
@@ -361,5 +368,152 @@ impl RunRows {
                 Arc::new(self.q_raw.finish()),
             ],
         )
+    }
+}
+
+/// Rows of the vendor tables: `antivirus_health`, `firewall_status` and
+/// `device_inventory`. Each row is built as a one-row batch column by column
+/// and the batches are concatenated when taken: exports are small next to
+/// agent reports, and this keeps one list of columns per table.
+pub struct VendorRows {
+    ingested_at_us: i64,
+    antivirus: Vec<RecordBatch>,
+    firewall: Vec<RecordBatch>,
+    machines: Vec<RecordBatch>,
+}
+
+fn one_text(v: Option<&str>) -> ArrayRef {
+    let mut b = StringBuilder::new();
+    b.append_option(v);
+    Arc::new(b.finish())
+}
+
+fn one_time(v: Option<i64>) -> ArrayRef {
+    let mut b = ts();
+    b.append_option(v);
+    Arc::new(b.finish())
+}
+
+fn one_bool(v: Option<bool>) -> ArrayRef {
+    let mut b = BooleanBuilder::new();
+    b.append_option(v);
+    Arc::new(b.finish())
+}
+
+fn one_int(v: Option<i64>) -> ArrayRef {
+    let mut b = Int64Builder::new();
+    b.append_option(v);
+    Arc::new(b.finish())
+}
+
+impl VendorRows {
+    pub fn new(ingested_at_us: i64) -> VendorRows {
+        VendorRows {
+            ingested_at_us,
+            antivirus: Vec::new(),
+            firewall: Vec::new(),
+            machines: Vec::new(),
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.antivirus.len() + self.firewall.len() + self.machines.len()
+    }
+
+    pub fn push_antivirus(&mut self, r: &AntivirusRow, source_file: &str) {
+        let at = Some(self.ingested_at_us);
+        self.antivirus.push(finish(
+            Table::AntivirusHealth,
+            vec![
+                one_text(Some(&r.row_id)),
+                one_text(Some(&r.device_id)),
+                one_text(r.device_name.as_deref()),
+                one_time(Some(r.observed_at_us)),
+                one_time(at),
+                one_text(r.managed_by.as_deref()),
+                one_text(r.upn.as_deref()),
+                one_text(r.user_email.as_deref()),
+                one_text(r.user_name.as_deref()),
+                one_bool(r.is_virtual_machine),
+                one_int(r.device_state),
+                one_text(r.device_state_names.as_deref()),
+                one_int(r.product_status),
+                one_text(r.product_status_names.as_deref()),
+                one_bool(r.malware_protection_enabled),
+                one_bool(r.network_inspection_system_enabled),
+                one_bool(r.real_time_protection_enabled),
+                one_bool(r.signature_update_overdue),
+                one_bool(r.tamper_protection_enabled),
+                one_text(r.engine_version.as_deref()),
+                one_text(r.signature_version.as_deref()),
+                one_time(r.last_quick_scan_at_us),
+                one_time(r.last_full_scan_at_us),
+                one_text(Some(source_file)),
+            ],
+        ));
+    }
+
+    pub fn push_firewall(&mut self, r: &FirewallRow, source_file: &str) {
+        let at = Some(self.ingested_at_us);
+        self.firewall.push(finish(
+            Table::FirewallStatus,
+            vec![
+                one_text(Some(&r.row_id)),
+                one_text(Some(&r.device_id)),
+                one_text(r.device_name.as_deref()),
+                one_time(Some(r.observed_at_us)),
+                one_time(at),
+                one_int(Some(r.firewall_status)),
+                one_text(Some(r.firewall_status_name)),
+                one_text(r.reference_id.as_deref()),
+                one_text(r.upn.as_deref()),
+                one_text(r.user_name.as_deref()),
+                one_text(r.managed_by.as_deref()),
+                one_text(r.os.as_deref()),
+                one_text(Some(source_file)),
+            ],
+        ));
+    }
+
+    pub fn push_machine(&mut self, r: &MachineRow, source_file: &str) {
+        let at = Some(self.ingested_at_us);
+        self.machines.push(finish(
+            Table::DeviceInventory,
+            vec![
+                one_text(Some(&r.row_id)),
+                one_text(Some(&r.machine_id)),
+                one_text(r.computer_dns_name.as_deref()),
+                one_time(Some(r.observed_at_us)),
+                one_time(at),
+                one_time(r.first_seen_us),
+                one_time(r.last_seen_us),
+                one_text(r.os_platform.as_deref()),
+                one_text(r.os_version.as_deref()),
+                one_text(r.health_status.as_deref()),
+                one_text(r.onboarding_status.as_deref()),
+                one_text(Some(&r.managed_by)),
+                one_text(r.managed_by_status.as_deref()),
+                one_text(r.aad_device_id.as_deref()),
+                one_text(r.machine_tags.as_deref()),
+                one_text(Some(source_file)),
+            ],
+        ));
+    }
+
+    /// Takes the rows so far as `(table, batch)` pairs.
+    pub fn take(&mut self) -> anyhow::Result<Vec<(Table, RecordBatch)>> {
+        let mut out = Vec::new();
+        for (table, rows) in [
+            (Table::AntivirusHealth, &mut self.antivirus),
+            (Table::FirewallStatus, &mut self.firewall),
+            (Table::DeviceInventory, &mut self.machines),
+        ] {
+            let batches = std::mem::take(rows);
+            if !batches.is_empty() {
+                let batch = datafusion::arrow::compute::concat_batches(&table.schema(), &batches)?;
+                out.push((table, batch));
+            }
+        }
+        Ok(out)
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate};
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
 use datafusion::arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -68,35 +68,101 @@ pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
 /// place a re-delivered report can be, since a report's date comes from its
 /// own `observed_at`.
 pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<String>> {
+    ids_in_partition(lake, Table::Reports, "report_id", date)
+}
+
+/// The values of the id column `column` (`report_id`, `row_id`) in one date
+/// partition of `table`: the dedup set of that partition.
+pub fn ids_in_partition(
+    lake: &Path,
+    table: Table,
+    column: &str,
+    date: NaiveDate,
+) -> Result<HashSet<String>> {
     let mut ids = HashSet::new();
-    let dir = partition_dir(lake, Table::Reports, date);
+    let dir = partition_dir(lake, table, date);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Ok(ids);
     };
     let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
     for path in paths {
-        let file =
-            File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-            .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
-        let mask = ProjectionMask::columns(builder.parquet_schema(), ["report_id"]);
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
-        for batch in reader {
-            let batch =
-                batch.with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
-            let column = batch
-                .column_by_name("report_id")
-                .with_context(|| format!("`{}` has no `report_id` column", path.display()))?;
-            for id in column.as_string::<i32>().iter().flatten() {
-                ids.insert(id.to_owned());
-            }
-        }
+        read_text_column(&path, column, &mut |id| {
+            ids.insert(id.to_owned());
+        })?;
     }
     Ok(ids)
+}
+
+/// The ledger of `posture run`: the SHA-256 of every file an ingest read to
+/// its end (`ingest_log` rows without an error). A file whose checksum is
+/// here has been ingested, whatever its name was then.
+pub fn ingested_checksums(lake: &Path) -> Result<HashSet<String>> {
+    let mut sums = HashSet::new();
+    for path in table_files(lake, Table::IngestLog)? {
+        read_text_column(&path, "sha256", &mut |sum| {
+            sums.insert(sum.to_owned());
+        })?;
+    }
+    Ok(sums)
+}
+
+/// Calls `each` with every non-null value of a text column of one file.
+fn read_text_column(path: &Path, column: &str, each: &mut dyn FnMut(&str)) -> Result<()> {
+    read_text_columns(path, &[column], &mut |values| {
+        if let Some(value) = values[0] {
+            each(value);
+        }
+    })
+}
+
+/// Calls `each` with the values of some text columns, row by row.
+fn read_text_columns(
+    path: &Path,
+    columns: &[&str],
+    each: &mut dyn FnMut(&[Option<&str>]),
+) -> Result<()> {
+    let context = || format!("cannot read Parquet file `{}`", path.display());
+    let file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).with_context(context)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .with_context(context)?;
+    for batch in reader {
+        let batch = batch.with_context(context)?;
+        let mut arrays = Vec::new();
+        for column in columns {
+            let values = batch
+                .column_by_name(column)
+                .with_context(|| format!("`{}` has no `{column}` column", path.display()))?;
+            arrays.push(values.as_string::<i32>().clone());
+        }
+        let mut row = Vec::with_capacity(columns.len());
+        for i in 0..batch.num_rows() {
+            row.clear();
+            row.extend(arrays.iter().map(|a| a.is_valid(i).then(|| a.value(i))));
+            each(&row);
+        }
+    }
+    Ok(())
+}
+
+/// The newest load of the `exceptions` table (the set in force): its
+/// `load_id` and the checksum of the file it came from.
+pub fn newest_exception_load(lake: &Path) -> Result<Option<(String, String)>> {
+    let mut newest: Option<(String, String)> = None;
+    for path in table_files(lake, Table::Exceptions)? {
+        read_text_columns(&path, &["load_id", "source_sha256"], &mut |row| {
+            if let (Some(id), Some(sum)) = (row[0], row[1])
+                && newest.as_ref().is_none_or(|(n, _)| id > n.as_str())
+            {
+                newest = Some((id.to_owned(), sum.to_owned()));
+            }
+        })?;
+    }
+    Ok(newest)
 }
 
 fn writer_properties(table: Table) -> WriterProperties {

@@ -11,23 +11,50 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 pub const PARTITION_COLUMN: &str = "date";
 
 /// A lake table: where it lives and how its files are sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Table {
     Reports,
     PolicyStates,
     SettingStates,
     IngestLog,
     Quarantine,
+    AntivirusHealth,
+    FirewallStatus,
+    DeviceInventory,
+    Exceptions,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 9] = [
         Table::Reports,
         Table::PolicyStates,
         Table::SettingStates,
         Table::IngestLog,
         Table::Quarantine,
+        Table::AntivirusHealth,
+        Table::FirewallStatus,
+        Table::DeviceInventory,
+        Table::Exceptions,
     ];
+
+    /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
+    /// by `row_id` within their date partition.
+    pub const VENDOR: [Table; 3] = [
+        Table::AntivirusHealth,
+        Table::FirewallStatus,
+        Table::DeviceInventory,
+    ];
+
+    /// Tables of what devices reported (agent reports and vendor exports),
+    /// partitioned by `observed_at` and cut at a snapshot's as-of day; the
+    /// others are the lake's own records (runs, rejects, exceptions), read
+    /// whole.
+    pub fn holds_reports(self) -> bool {
+        matches!(
+            self,
+            Table::Reports | Table::PolicyStates | Table::SettingStates
+        ) || Table::VENDOR.contains(&self)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -36,12 +63,18 @@ impl Table {
             Table::SettingStates => "setting_states",
             Table::IngestLog => "ingest_log",
             Table::Quarantine => "quarantine",
+            Table::AntivirusHealth => "antivirus_health",
+            Table::FirewallStatus => "firewall_status",
+            Table::DeviceInventory => "device_inventory",
+            Table::Exceptions => "exceptions",
         }
     }
 
     /// Report tables are partitioned by the UTC date of `observed_at`; the
     /// ingest's own records (`ingest_log`, `quarantine`) by the UTC date of
-    /// the run, since a rejected report may have no usable timestamp.
+    /// the run, since a rejected report may have no usable timestamp;
+    /// `exceptions` by the UTC date of the load (every load is kept; the
+    /// newest `load_id` is the set in force, see docs/exceptions.md).
     pub fn schema(self) -> SchemaRef {
         let fields = match self {
             Table::Reports => vec![
@@ -67,6 +100,9 @@ impl Table {
                     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
                     true,
                 ),
+                // Where the report came from: NULL for an agent report,
+                // else the vendor export (`intune:DeviceStatusesByConfigurationProfile`).
+                text("source", true),
             ],
             Table::PolicyStates => vec![
                 text("report_id", false),
@@ -112,6 +148,78 @@ impl Table {
                 text("reason", false),
                 text("raw", false),
             ],
+            Table::AntivirusHealth => vec![
+                text("row_id", false),
+                text("device_id", false),
+                text("device_name", true),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                text("managed_by", true),
+                text("upn", true),
+                text("user_email", true),
+                text("user_name", true),
+                Field::new("is_virtual_machine", DataType::Boolean, true),
+                Field::new("device_state", DataType::Int64, true),
+                text("device_state_names", true),
+                Field::new("product_status", DataType::Int64, true),
+                text("product_status_names", true),
+                Field::new("malware_protection_enabled", DataType::Boolean, true),
+                Field::new("network_inspection_system_enabled", DataType::Boolean, true),
+                Field::new("real_time_protection_enabled", DataType::Boolean, true),
+                Field::new("signature_update_overdue", DataType::Boolean, true),
+                Field::new("tamper_protection_enabled", DataType::Boolean, true),
+                text("engine_version", true),
+                text("signature_version", true),
+                timestamp("last_quick_scan_at", true),
+                timestamp("last_full_scan_at", true),
+                text("source_file", false),
+            ],
+            Table::FirewallStatus => vec![
+                text("row_id", false),
+                text("device_id", false),
+                text("device_name", true),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                Field::new("firewall_status", DataType::Int64, false),
+                text("firewall_status_name", false),
+                text("reference_id", true),
+                text("upn", true),
+                text("user_name", true),
+                text("managed_by", true),
+                text("os", true),
+                text("source_file", false),
+            ],
+            Table::DeviceInventory => vec![
+                text("row_id", false),
+                text("machine_id", false),
+                text("computer_dns_name", true),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                timestamp("first_seen", true),
+                timestamp("last_seen", true),
+                text("os_platform", true),
+                text("os_version", true),
+                text("health_status", true),
+                text("onboarding_status", true),
+                text("managed_by", false),
+                text("managed_by_status", true),
+                text("aad_device_id", true),
+                text("machine_tags", true),
+                text("source_file", false),
+            ],
+            Table::Exceptions => vec![
+                text("load_id", false),
+                timestamp("loaded_at", false),
+                text("source_file", false),
+                text("source_sha256", false),
+                Field::new("line", DataType::UInt64, false),
+                text("device_id", true),
+                text("policy_id", true),
+                text("setting_id", true),
+                text("reason", false),
+                text("owner", false),
+                Field::new("expires", DataType::Date32, false),
+            ],
         };
         Arc::new(Schema::new(fields))
     }
@@ -131,6 +239,11 @@ impl Table {
             ],
             Table::IngestLog => &["file"],
             Table::Quarantine => &["file", "line", "array_index"],
+            Table::AntivirusHealth | Table::FirewallStatus => {
+                &["device_id", "observed_at", "row_id"]
+            }
+            Table::DeviceInventory => &["machine_id", "observed_at", "row_id"],
+            Table::Exceptions => &["load_id", "line"],
         }
     }
 }

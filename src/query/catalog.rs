@@ -6,7 +6,15 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 4] = [
+pub const VIEWS: [(&str, &str); 9] = [
+    (
+        "device_keys",
+        include_str!("../../queries/views/device_keys.sql"),
+    ),
+    (
+        "keyed_reports",
+        include_str!("../../queries/views/keyed_reports.sql"),
+    ),
     (
         "latest_reports",
         include_str!("../../queries/views/latest_reports.sql"),
@@ -23,9 +31,21 @@ pub const VIEWS: [(&str, &str); 4] = [
         "device_status",
         include_str!("../../queries/views/device_status.sql"),
     ),
+    (
+        "inventory_status",
+        include_str!("../../queries/views/inventory_status.sql"),
+    ),
+    (
+        "current_exceptions",
+        include_str!("../../queries/views/current_exceptions.sql"),
+    ),
+    (
+        "device_exception_status",
+        include_str!("../../queries/views/device_exception_status.sql"),
+    ),
 ];
 
-const BUILT_IN: [(&str, &str); 10] = [
+const BUILT_IN: [(&str, &str); 18] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -66,6 +86,29 @@ const BUILT_IN: [(&str, &str); 10] = [
         "policy_settings",
         include_str!("../../queries/policy_settings.sql"),
     ),
+    (
+        "antivirus_health",
+        include_str!("../../queries/antivirus_health.sql"),
+    ),
+    (
+        "firewall_status",
+        include_str!("../../queries/firewall_status.sql"),
+    ),
+    (
+        "onboarding_coverage",
+        include_str!("../../queries/onboarding_coverage.sql"),
+    ),
+    (
+        "onboarding_devices",
+        include_str!("../../queries/onboarding_devices.sql"),
+    ),
+    ("changes", include_str!("../../queries/changes.sql")),
+    ("remediation", include_str!("../../queries/remediation.sql")),
+    ("exceptions", include_str!("../../queries/exceptions.sql")),
+    (
+        "exceptions_trend",
+        include_str!("../../queries/exceptions_trend.sql"),
+    ),
 ];
 
 /// A named query: its SQL and what its header comment says.
@@ -78,6 +121,9 @@ pub struct NamedQuery {
     /// The header asks for one snapshot per day of `--days`
     /// (`-- posture: one snapshot per day of --days`).
     pub spans_days: bool,
+    /// The header asks for the as-of day and the day before
+    /// (`-- posture: the as-of day and the day before`).
+    pub compares_days: bool,
 }
 
 impl NamedQuery {
@@ -97,6 +143,7 @@ impl NamedQuery {
             purpose,
             sql: sql.to_owned(),
             spans_days: header.contains(&"posture: one snapshot per day of --days"),
+            compares_days: header.contains(&"posture: the as-of day and the day before"),
         }
     }
 }
@@ -176,6 +223,6 @@ mod tests {
             .filter(|q| q.spans_days)
             .map(|q| q.name)
             .collect();
-        assert_eq!(spanning, ["compliance_trend"]);
+        assert_eq!(spanning, ["compliance_trend", "exceptions_trend"]);
     }
 }

@@ -85,7 +85,11 @@ impl Engine {
     /// Opens the lake for reading. Fails, with a hint, when there is no lake
     /// or it holds no reports yet.
     pub fn open(lake_dir: &Path, as_of: Option<NaiveDate>) -> Result<Engine> {
-        if !lake_dir.join(Table::Reports.name()).is_dir() {
+        let has_data = [Table::Reports]
+            .iter()
+            .chain(Table::VENDOR.iter())
+            .any(|t| lake_dir.join(t.name()).is_dir());
+        if !has_data {
             bail!(crate::Hinted::new(
                 format!(
                     "`{}` is not a lake: it has no `reports` table",
@@ -151,7 +155,8 @@ impl Engine {
         use datafusion::functions::expr_fn::octet_length;
         use datafusion::functions_aggregate::expr_fn::{count, sum};
         let ctx = self.session(&SnapshotOptions::default(), 1, false).await?;
-        let newest = newest_partition(&self.lake)?.map(|d| d.format("%Y-%m-%d").to_string());
+        let newest = newest_partition_of(&self.lake, Table::Reports)?
+            .map(|d| d.format("%Y-%m-%d").to_string());
         let batches = ctx
             .table(Table::Reports.name())
             .await?
@@ -198,7 +203,7 @@ impl Engine {
         functions::register(&ctx);
         for table in Table::ALL {
             let provider = listing_table(&ctx, &self.lake, table)?;
-            let cut_here = cut && !matches!(table, Table::IngestLog | Table::Quarantine);
+            let cut_here = cut && table.holds_reports();
             if cut_here {
                 let as_of = self.as_of.format("%Y-%m-%d").to_string();
                 let view = ctx
@@ -231,6 +236,8 @@ impl Engine {
     ) -> Result<QueryResult> {
         let days = if query.spans_days {
             options.days.max(1)
+        } else if query.compares_days {
+            2
         } else {
             1
         };
@@ -338,11 +345,27 @@ fn listing_table(
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// The newest `date=` partition of `reports` that holds a file: the UTC date
-/// of the newest `observed_at`, read from the layout rather than the data.
-fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
-    let files = lake::table_files(lake_dir, Table::Reports)?;
-    Ok(files
+/// A tokio runtime for DataFusion, which is async.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// The newest `date=` partition of `reports` or a vendor table that holds a
+/// file: the UTC date of the newest `observed_at`, read from the layout
+/// rather than the data.
+pub fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
+    let mut newest = newest_partition_of(lake_dir, Table::Reports)?;
+    for table in Table::VENDOR {
+        newest = newest.max(newest_partition_of(lake_dir, table)?);
+    }
+    Ok(newest)
+}
+
+/// The newest `date=` partition of one table that holds a file.
+fn newest_partition_of(lake_dir: &Path, table: Table) -> Result<Option<NaiveDate>> {
+    Ok(lake::table_files(lake_dir, table)?
         .iter()
         .filter_map(|f| {
             let dir = f.parent()?.file_name()?.to_str()?;

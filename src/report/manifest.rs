@@ -57,6 +57,11 @@ pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
     Ok((format!("{:x}", hasher.finalize()), bytes))
 }
 
+/// The SHA-256 of some bytes, in lower-case hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    format!("{:x}", Sha256::digest(bytes))
+}
+
 fn relative(out: &Path, path: &Path) -> String {
     path.strip_prefix(out)
         .unwrap_or(path)

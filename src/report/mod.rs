@@ -19,7 +19,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use charts::{Chart, PlatformBar};
-pub use manifest::{MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_file, verify};
+pub use manifest::{
+    MANIFEST, Manifest, ManifestFile, VerifyOutcome, sha256_bytes, sha256_file, verify,
+};
 pub use table::{Cell, PageTable, TextTable};
 
 use crate::query::QueryResult;
@@ -34,7 +36,7 @@ pub struct View {
 }
 
 /// The named queries a report needs, by name.
-pub const REQUIRED_VIEWS: [&str; 10] = [
+pub const REQUIRED_VIEWS: [&str; 17] = [
     "compliance_by_policy",
     "compliance_by_platform",
     "setting_failures",
@@ -45,6 +47,13 @@ pub const REQUIRED_VIEWS: [&str; 10] = [
     "policy_devices",
     "device_detail",
     "policy_settings",
+    "antivirus_health",
+    "firewall_status",
+    "onboarding_coverage",
+    "onboarding_devices",
+    "changes",
+    "exceptions",
+    "exceptions_trend",
 ];
 
 /// Everything a report shows and records.
@@ -448,13 +457,23 @@ impl Pages<'_> {
             data,
         });
     }
+        let changes = self.table("changes");
+        let changes_link = links.to_device(changes, "device_id", "");
         let page = context! {
+            previous_day => input.as_of.pred_opt().unwrap_or(input.as_of).to_string(),
+            changes => PageTable::all("changes", changes, ROWS_PER_TABLE, "csv/changes.csv", &changes_link)?,
+            exceptions => PageTable::all("exceptions", self.table("exceptions"), ROWS_PER_TABLE, "csv/exceptions.csv", &no_link)?,
+            exceptions_trend => PageTable::all("exceptions-trend", self.table("exceptions_trend"), ROWS_PER_TABLE, "csv/exceptions_trend.csv", &no_link)?,
             totals => totals(platforms)?,
             charts => chart_pages,
             setting_failures => PageTable::all("setting-failures", self.table("setting_failures"), 50, "csv/setting_failures.csv", &no_link)?,
             management_channel => PageTable::all("management-channel", self.table("management_channel"), ROWS_PER_TABLE, "csv/management_channel.csv", &no_link)?,
             enrollment_failures => PageTable::all("enrollment-failures", self.table("enrollment_failures"), ROWS_PER_TABLE, "csv/enrollment_failures.csv", &no_link)?,
             stale_devices => PageTable::all("stale-devices", stale, ROWS_PER_TABLE, "csv/stale_devices.csv", &stale_link)?,
+            antivirus_health => PageTable::all("antivirus-health", self.table("antivirus_health"), ROWS_PER_TABLE, "csv/antivirus_health.csv", &no_link)?,
+            firewall_status => PageTable::all("firewall-status", self.table("firewall_status"), ROWS_PER_TABLE, "csv/firewall_status.csv", &no_link)?,
+            onboarding_coverage => PageTable::all("onboarding-coverage", self.table("onboarding_coverage"), ROWS_PER_TABLE, "csv/onboarding_coverage.csv", &no_link)?,
+            onboarding_devices => PageTable::all("onboarding-devices", self.table("onboarding_devices"), ROWS_PER_TABLE, "csv/onboarding_devices.csv", &no_link)?,
         };
         let html = self.page("index.html", "", page)?;
         bundle.write("index.html", html.as_bytes())

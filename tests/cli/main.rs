@@ -3,10 +3,14 @@
 //! `independent_reader`, by DuckDB and pyarrow). This file holds the shared
 //! helpers and the ingest tests; `queries.rs` the named queries'.
 
+mod changes;
 #[cfg(feature = "ballista")]
 mod cluster;
+mod nightly;
+mod notebooks;
 mod queries;
 mod report;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -188,7 +188,15 @@ fn query_list_and_unknown_names() {
             "enrollment_failures",
             "policy_devices",
             "device_detail",
-            "policy_settings"
+            "policy_settings",
+            "antivirus_health",
+            "firewall_status",
+            "onboarding_coverage",
+            "onboarding_devices",
+            "changes",
+            "remediation",
+            "exceptions",
+            "exceptions_trend"
         ]
     );
     let dir = tempfile::tempdir().unwrap();

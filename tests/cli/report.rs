@@ -20,6 +20,24 @@ fn report_of_a_fleet(dir: &tempfile::TempDir, extra: &[&str]) -> (PathBuf, PathB
     std::fs::write(&hostile, report.to_string()).unwrap();
     let lake = lake_in(dir);
     ingest(&lake, &[&inbox, &hostile]);
+    // An expired exception with a hostile reason, an active one for p-h.
+    let exceptions = dir.path().join("exceptions.csv");
+    std::fs::write(
+        &exceptions,
+        format!(
+            "device_id,policy_id,setting_id,reason,owner,expires\n\
+             dev-h,,,{HOSTILE},alice,2026-01-01\n\
+             ,p-h,,lab policy,bob,2099-12-31\n"
+        ),
+    )
+    .unwrap();
+    let o = posture()
+        .args(["exceptions", "--lake"])
+        .arg(&lake)
+        .arg(&exceptions)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("report");
     render(&lake, &out, extra);
     (lake, out)
@@ -91,6 +109,14 @@ fn chromium_opens_the_report_offline_and_runs_nothing_from_the_data() {
     );
     assert!(!dom_text.contains("<img src=\"x\""));
     assert!(!dom_text.contains("<img src=x"));
+    // No vendor export in this lake: the vendor views say so (issue 5).
+    for id in [
+        "antivirus-health-empty",
+        "firewall-status-empty",
+        "onboarding-coverage-empty",
+    ] {
+        assert!(dom_text.contains(&format!("id=\"{id}\"")), "no `{id}`");
+    }
     // No request left the machine: the only URLs in the net log are the
     // browser's own update and account checks, which the page cannot cause.
     let net = std::fs::read_to_string(&net_log).unwrap();
@@ -192,6 +218,25 @@ fn the_charts_data_and_totals_are_the_named_queries_rows() {
     assert_eq!(
         html_table(&html, "trend-data"),
         query_rows(&lake, "compliance_trend", &args)
+    );
+    // What changed comes first, before the totals; the exceptions and the
+    // trend with exceptions applied are their queries' rows.
+    assert!(html.find("id=\"changes\"").unwrap() < html.find("class=\"totals\"").unwrap());
+    for (id, name) in [
+        ("changes", "changes"),
+        ("exceptions", "exceptions"),
+        ("exceptions-trend", "exceptions_trend"),
+    ] {
+        assert_eq!(
+            html_table(&html, id),
+            query_rows(&lake, name, &args),
+            "{id}"
+        );
+    }
+    let exceptions = html_table(&html, "exceptions");
+    assert_eq!(
+        exceptions.iter().map(|r| r[7].as_str()).collect::<Vec<_>>(),
+        ["active", "expired"]
     );
     // The policy chart's rows, by id (names may hold commas).
     let policy_ids: Vec<String> = html_table(&html, "policy-data")
@@ -309,4 +354,46 @@ fn the_same_lake_gives_a_byte_identical_bundle() {
         manifest.contains("\"generated_at\": \"2025-11-24T16:00:00Z\""),
         "{manifest}"
     );
+}
+
+/// Issue 5: the antivirus, firewall and onboarding views of a lake of
+/// vendor exports, as Chromium shows them, are the named queries' rows.
+#[test]
+fn chromium_shows_the_vendor_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = super::vendor::vendor_lake(&dir);
+    let out = dir.path().join("report");
+    render(&lake, &out, &[]);
+    let url = format!("file://{}", out.join("index.html").display());
+    let dom = chromium(&dir.path().join("profile"), &["--dump-dom"], &url);
+    assert!(dom.status.success(), "{}", stderr(&dom));
+    let console: Vec<String> = stderr(&dom)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
+    let html = String::from_utf8_lossy(&dom.stdout);
+    assert!(!html.contains("-empty\""), "an empty state is shown");
+    for (id, query) in [
+        ("firewall-status", "firewall_status"),
+        ("onboarding-coverage", "onboarding_coverage"),
+        ("onboarding-devices", "onboarding_devices"),
+    ] {
+        assert_eq!(html_table(&html, id), query_rows(&lake, query, &[]), "{id}");
+    }
+    // Its device state names hold commas: compared cell by cell.
+    let antivirus = html_table(&html, "antivirus-health");
+    let states: Vec<&str> = antivirus.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(
+        states,
+        [
+            "clean",
+            "rebootPending",
+            "fullScanPending, rebootPending",
+            "critical"
+        ]
+    );
+    assert_eq!(antivirus[0][2..], ["2", "1", "0", "0", "0", "0"]);
+    assert!(out.join("csv/onboarding_devices.csv").is_file());
 }

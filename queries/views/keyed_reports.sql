@@ -1,0 +1,31 @@
+-- keyed_reports: `reports` with each report's device_id replaced by the
+-- device it stands for (device_keys); source_device_id keeps the id the
+-- report carries, which its policy and setting rows are filed under. Agent
+-- reports keep their own device_id.
+CREATE VIEW keyed_reports AS
+SELECT
+    report_id,
+    device_id,
+    device_id AS source_device_id,
+    device_name,
+    os_platform,
+    managed_by,
+    enrollment_status,
+    observed_at,
+    date
+FROM reports
+WHERE source IS NULL
+UNION ALL
+SELECT
+    r.report_id,
+    coalesce(k.device_key, 'intune:' || r.device_id) AS device_id,
+    r.device_id AS source_device_id,
+    r.device_name,
+    r.os_platform,
+    r.managed_by,
+    r.enrollment_status,
+    r.observed_at,
+    r.date
+FROM reports r
+LEFT JOIN device_keys k ON k.intune_id = r.device_id
+WHERE r.source IS NOT NULL
