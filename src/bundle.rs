@@ -9,21 +9,24 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::lake::{self, Table};
-use crate::query::{Engine, SnapshotOptions, named_queries};
+use crate::query::{Engine, EngineKind, SnapshotOptions, named_queries};
 use crate::report::{Manifest, REQUIRED_VIEWS, ReportInput, View, render, sha256_file};
 
-/// Runs the report's queries as of `options.as_of` (default: the newest
+/// Runs the report's queries on `engine` as of `options.as_of` (default: the newest
 /// day in the lake) and renders the bundle into `out`. Returns the as-of day
 /// used and the manifest written.
 pub fn write(
     lake_dir: &Path,
     out: &Path,
     options: &SnapshotOptions,
+    engine: &EngineKind,
 ) -> Result<(NaiveDate, Manifest)> {
     let generated_at = generated_at()?;
     let queries = named_queries();
     let input = crate::query::runtime()?.block_on(async {
-        let engine = Engine::open(lake_dir, options.as_of)?;
+        let engine = Engine::open(lake_dir, options.as_of)?
+            .on(engine.clone())
+            .await?;
         let mut views = BTreeMap::new();
         for name in REQUIRED_VIEWS {
             let query = queries

@@ -85,6 +85,8 @@ pub enum Command {
         list: bool,
         #[command(flatten)]
         snapshot: SnapshotArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
         /// Days of history for compliance_trend (at least 1)
         #[arg(long, value_name = "N", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
         days: u32,
@@ -125,6 +127,8 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
         #[command(flatten)]
+        engine: EngineArgs,
+        #[command(flatten)]
         output: OutputArgs,
     },
     /// Write the HTML report, CSV files and manifest into a folder
@@ -136,6 +140,8 @@ pub enum Command {
         out: PathBuf,
         #[command(flatten)]
         snapshot: SnapshotArgs,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
     /// The nightly job: ingest what is new, write the day's bundle, point `latest` at it, prune
     #[command(
@@ -245,6 +251,16 @@ pub struct SnapshotArgs {
     /// A device whose latest report is older than this many days is stale
     #[arg(long, value_name = "N", default_value_t = 7)]
     pub stale_days: u32,
+}
+
+/// Where the SQL runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// `local` (DataFusion in this process) or a Ballista scheduler as `df://HOST:PORT`
+    /// (needs a build with `--features ballista`; every node must see the lake at the same
+    /// path, see docs/scale-out.md)
+    #[arg(long, value_name = "ENGINE", default_value = "local")]
+    pub engine: crate::query::EngineKind,
 }
 
 /// Where and how results are written: data only on stdout, or in a file.

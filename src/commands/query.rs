@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use crate::cli::{Format, OutputArgs};
-use crate::query::{Engine, QueryResult, SnapshotOptions, named_queries_with, output};
+use crate::query::{Engine, EngineKind, QueryResult, SnapshotOptions, named_queries_with, output};
 
 #[derive(Debug)]
 pub struct Args {
@@ -15,6 +15,7 @@ pub struct Args {
     pub name: Option<String>,
     pub list: bool,
     pub options: SnapshotOptions,
+    pub engine: EngineKind,
     pub queries: Option<PathBuf>,
     pub output: OutputArgs,
 }
@@ -42,7 +43,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let options = &args.options;
     let result = super::runtime()?.block_on(async {
-        let engine = Engine::open(&args.lake, options.as_of)?;
+        let engine = Engine::open(&args.lake, options.as_of)?
+            .on(args.engine)
+            .await?;
         eprintln!(
             "{name} as of {} (stale after {} days)",
             engine.as_of(),

@@ -6,15 +6,20 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::SnapshotArgs;
-use crate::query::SnapshotOptions;
+use crate::query::{EngineKind, SnapshotOptions};
 
-pub fn run(lake_dir: PathBuf, out: PathBuf, snapshot: SnapshotArgs) -> Result<ExitCode> {
+pub fn run(
+    lake_dir: PathBuf,
+    out: PathBuf,
+    snapshot: SnapshotArgs,
+    engine: EngineKind,
+) -> Result<ExitCode> {
     let options = SnapshotOptions {
         as_of: snapshot.as_of,
         stale_days: snapshot.stale_days,
         ..SnapshotOptions::default()
     };
-    let (_, manifest) = crate::bundle::write(&lake_dir, &out, &options)?;
+    let (_, manifest) = crate::bundle::write(&lake_dir, &out, &options, &engine)?;
     eprintln!(
         "report: `{}` ({} files, listed in manifest.json)",
         out.join("index.html").display(),

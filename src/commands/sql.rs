@@ -6,15 +6,21 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::OutputArgs;
-use crate::query::{Bounds, Engine, SnapshotOptions};
+use crate::query::{Bounds, Engine, EngineKind, SnapshotOptions};
 
-pub fn run(lake: PathBuf, sql: &str, bounds: &Bounds, output: &OutputArgs) -> Result<ExitCode> {
+pub fn run(
+    lake: PathBuf,
+    sql: &str,
+    bounds: &Bounds,
+    engine: EngineKind,
+    output: &OutputArgs,
+) -> Result<ExitCode> {
     // The snapshot views analysts see are as of the newest day, with the
     // default staleness.
     let options = SnapshotOptions::default();
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
-        let engine = Engine::open(&lake, None)?;
+        let engine = Engine::open(&lake, None)?.on(engine).await?;
         engine.run_sql(sql, &options, bounds).await
     });
     // A query stopped by --timeout may leave work on the runtime's threads:

@@ -3,6 +3,7 @@
 //! in `queries/`, and runs analysts' read-only SQL.
 
 mod catalog;
+mod cluster;
 mod functions;
 pub mod output;
 
@@ -11,20 +12,23 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{NaiveDate, TimeDelta};
-use datafusion::arrow::array::{
-    Date32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::Int64Type;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::{ScalarValue, ToDFSchema};
+use datafusion::dataframe::DataFrame;
+use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::datasource::{MemTable, TableProvider};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
 
 pub use catalog::{NamedQuery, named_queries, named_queries_with};
+pub use cluster::EngineKind;
 pub use functions::percentage;
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
@@ -70,6 +74,7 @@ impl QueryResult {
 pub struct Engine {
     lake: PathBuf,
     as_of: NaiveDate,
+    engine: EngineKind,
     _lock: lake::ReadLock,
 }
 
@@ -123,8 +128,75 @@ impl Engine {
         Ok(Engine {
             lake: lake_dir.to_path_buf(),
             as_of,
+            engine: EngineKind::Local,
             _lock: lock,
         })
+    }
+
+    /// Runs this lake's queries on `engine`. A cluster must see the lake
+    /// as this machine does: a Ballista scheduler that cannot see the files
+    /// answers with empty results rather than an error, so the newest day of
+    /// `reports` is read on both sides first and must agree.
+    pub async fn on(mut self, engine: EngineKind) -> Result<Engine> {
+        if engine == EngineKind::Local {
+            return Ok(self);
+        }
+        let here = self.probe().await?;
+        self.engine = engine;
+        let there = self
+            .probe()
+            .await
+            .with_context(|| format!("the cluster `{}` cannot read the lake", self.engine))?;
+        if here != there {
+            bail!(crate::Hinted::new(
+                format!(
+                    "the cluster `{}` sees {} reports in the newest day of `{}`, this machine sees {}",
+                    self.engine,
+                    there.0,
+                    self.lake.display(),
+                    here.0
+                ),
+                format!(
+                    "every scheduler and executor must see the lake at the same path (`{}`); see docs/scale-out.md",
+                    std::path::absolute(&self.lake)?.display()
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
+    /// The newest partition of `reports` read for real (rows and bytes of
+    /// `report_id`), so that listing the files and reading them are both
+    /// exercised where the plan runs.
+    async fn probe(&self) -> Result<(i64, i64)> {
+        use datafusion::functions::expr_fn::octet_length;
+        use datafusion::functions_aggregate::expr_fn::{count, sum};
+        let ctx = self
+            .session(&SnapshotOptions::default(), 1, false, MEMORY_LIMIT)
+            .await?;
+        let newest = newest_partition_of(&self.lake, Table::Reports)?
+            .map(|d| d.format("%Y-%m-%d").to_string());
+        let batches = ctx
+            .table(Table::Reports.name())
+            .await?
+            .filter(col(PARTITION_COLUMN).eq(lit(newest.unwrap_or_default())))?
+            .aggregate(
+                vec![],
+                vec![
+                    count(lit(1)).alias("rows"),
+                    sum(octet_length(col("report_id"))).alias("bytes"),
+                ],
+            )?
+            .collect()
+            .await?;
+        let value = |column: usize| -> i64 {
+            batches
+                .first()
+                .and_then(|b| b.column(column).as_primitive_opt::<Int64Type>())
+                .filter(|a| !a.is_empty() && !a.is_null(0))
+                .map_or(0, |a| a.value(0))
+        };
+        Ok((value(0), value(1)))
     }
 
     /// The as-of day in force: `--as-of`, or the day of the newest report.
@@ -152,10 +224,10 @@ impl Engine {
             )
             .build_arc()?;
         let config = SessionConfig::new().with_information_schema(true);
-        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        let ctx = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&ctx);
         for table in Table::ALL {
-            let provider = listing_table(&self.lake, table)?;
+            let provider = listing_table(&ctx, &self.lake, table)?;
             let cut_here = cut && table.holds_reports();
             if cut_here {
                 let as_of = self.as_of.format("%Y-%m-%d").to_string();
@@ -170,9 +242,9 @@ impl Engine {
         }
         ctx.register_table(
             "snapshot_days",
-            snapshot_days(self.as_of, options.stale_days, days)?,
+            snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
         )?;
-        ctx.register_table("parameters", parameters(self.as_of, options)?)?;
+        ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
         for (name, sql) in catalog::VIEWS {
             ctx.sql(sql)
                 .await
@@ -305,7 +377,11 @@ fn sql_error(ctx: &SessionContext, e: datafusion::error::DataFusionError) -> any
 
 /// A lake table as DataFusion sees it: Hive partitions as a `date` column,
 /// the schema of the contract (so an empty table still has its columns).
-fn listing_table(lake_dir: &Path, table: Table) -> Result<Arc<dyn TableProvider>> {
+fn listing_table(
+    ctx: &SessionContext,
+    lake_dir: &Path,
+    table: Table,
+) -> Result<Arc<dyn TableProvider>> {
     let dir = std::path::absolute(lake_dir.join(table.name()))?;
     if !dir.is_dir() {
         // Nothing was ever written to it (a clean ingest has no quarantine).
@@ -315,8 +391,12 @@ fn listing_table(lake_dir: &Path, table: Table) -> Result<Arc<dyn TableProvider>
             DataType::Utf8,
             false,
         )));
-        let schema = Arc::new(Schema::new(fields));
-        return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
+        let schema = Schema::new(fields).to_dfschema_ref()?;
+        let plan = LogicalPlan::EmptyRelation(EmptyRelation {
+            produce_one_row: false,
+            schema,
+        });
+        return Ok(DataFrame::new(ctx.state(), plan).into_view());
     }
     let url = url::Url::from_directory_path(&dir)
         .map_err(|()| anyhow::anyhow!("cannot turn `{}` into a URL", dir.display()))?;
@@ -341,11 +421,16 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 /// file: the UTC date of the newest `observed_at`, read from the layout
 /// rather than the data.
 pub fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
-    let mut files = lake::table_files(lake_dir, Table::Reports)?;
+    let mut newest = newest_partition_of(lake_dir, Table::Reports)?;
     for table in Table::VENDOR {
-        files.extend(lake::table_files(lake_dir, table)?);
+        newest = newest.max(newest_partition_of(lake_dir, table)?);
     }
-    Ok(files
+    Ok(newest)
+}
+
+/// The newest `date=` partition of one table that holds a file.
+fn newest_partition_of(lake_dir: &Path, table: Table) -> Result<Option<NaiveDate>> {
+    Ok(lake::table_files(lake_dir, table)?
         .iter()
         .filter_map(|f| {
             let dir = f.parent()?.file_name()?.to_str()?;
@@ -355,59 +440,72 @@ pub fn newest_partition(lake_dir: &Path) -> Result<Option<NaiveDate>> {
         .max())
 }
 
+/// A table of literal rows, as a plan (`VALUES`) rather than a memory
+/// table: a plan travels to a Ballista cluster, a memory table does not.
+fn values_view(
+    ctx: &SessionContext,
+    columns: &[&str],
+    rows: Vec<Vec<Expr>>,
+) -> Result<Arc<dyn TableProvider>> {
+    let names = columns
+        .iter()
+        .enumerate()
+        .map(|(i, name)| col(format!("column{}", i + 1)).alias(*name));
+    let plan = LogicalPlanBuilder::values(rows)?.project(names)?.build()?;
+    Ok(DataFrame::new(ctx.state(), plan).into_view())
+}
+
+fn date_literal(day: NaiveDate) -> Result<Expr> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let days = i32::try_from((day - epoch).num_days())?;
+    Ok(lit(ScalarValue::Date32(Some(days))))
+}
+
+fn timestamp_literal(micros: i64) -> Expr {
+    lit(ScalarValue::TimestampMicrosecond(
+        Some(micros),
+        Some("UTC".into()),
+    ))
+}
+
 /// The query's parameters as a one-row table: `as_of`, `stale_days`, `days`
 /// and `device_id` (lower case, as the lake stores it; NULL when not given).
-fn parameters(as_of: NaiveDate, options: &SnapshotOptions) -> Result<Arc<MemTable>> {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("as_of", DataType::Date32, false),
-        Field::new("stale_days", DataType::Int64, false),
-        Field::new("days", DataType::Int64, false),
-        Field::new("device_id", DataType::Utf8, true),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(Date32Array::from(vec![i32::try_from(
-                (as_of - epoch).num_days(),
-            )?])),
-            Arc::new(Int64Array::from(vec![i64::from(options.stale_days)])),
-            Arc::new(Int64Array::from(vec![i64::from(options.days)])),
-            Arc::new(StringArray::from(vec![
-                options.device.as_ref().map(|d| d.to_lowercase()),
-            ])),
-        ],
-    )?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+fn parameters(
+    ctx: &SessionContext,
+    as_of: NaiveDate,
+    options: &SnapshotOptions,
+) -> Result<Arc<dyn TableProvider>> {
+    let device = options.device.as_ref().map(|d| d.to_lowercase());
+    values_view(
+        ctx,
+        &["as_of", "stale_days", "days", "device_id"],
+        vec![vec![
+            date_literal(as_of)?,
+            lit(i64::from(options.stale_days)),
+            lit(i64::from(options.days)),
+            lit(ScalarValue::Utf8(device)),
+        ]],
+    )
 }
 
 /// One row per snapshot day: the day, its end (exclusive) and the staleness
 /// cut-off. Parameters travel as data, never pasted into SQL text.
-fn snapshot_days(as_of: NaiveDate, stale_days: u32, days: u32) -> Result<Arc<MemTable>> {
+fn snapshot_days(
+    ctx: &SessionContext,
+    as_of: NaiveDate,
+    stale_days: u32,
+    days: u32,
+) -> Result<Arc<dyn TableProvider>> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    let mut day_numbers = Vec::new();
-    let mut ends = Vec::new();
-    let mut stale_before = Vec::new();
-    for back in (0..days).rev() {
+    let mut rows = Vec::new();
+    for back in (0..days.max(1)).rev() {
         let day = as_of - TimeDelta::days(i64::from(back));
-        let number = (day - epoch).num_days();
-        let end = (number + 1) * MICROS_PER_DAY;
-        day_numbers.push(i32::try_from(number)?);
-        ends.push(end);
-        stale_before.push(end - i64::from(stale_days) * MICROS_PER_DAY);
+        let end = ((day - epoch).num_days() + 1) * MICROS_PER_DAY;
+        rows.push(vec![
+            date_literal(day)?,
+            timestamp_literal(end),
+            timestamp_literal(end - i64::from(stale_days) * MICROS_PER_DAY),
+        ]);
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("day", DataType::Date32, false),
-        lake::timestamp("day_end", false),
-        lake::timestamp("stale_before", false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(Date32Array::from(day_numbers)),
-            Arc::new(TimestampMicrosecondArray::from(ends).with_timezone("UTC")),
-            Arc::new(TimestampMicrosecondArray::from(stale_before).with_timezone("UTC")),
-        ],
-    )?;
-    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+    values_view(ctx, &["day", "day_end", "stale_before"], rows)
 }

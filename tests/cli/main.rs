@@ -6,6 +6,8 @@
 //! the hardening of issue 7 (kills, full disk, hostile input, SQL bounds).
 
 mod changes;
+#[cfg(feature = "ballista")]
+mod cluster;
 mod crash;
 mod fuzz;
 mod hostile;
