@@ -70,7 +70,7 @@ pub fn vendor_export(dir: &Path, data: &[u8]) {
     let Ok(Some(kind)) = vendor::sniff(&path) else {
         return;
     };
-    let _ = vendor::read_file(&path, "export", kind, &mut |_, item| {
+    let _ = vendor::read_file(&path, "export", kind, 1 << 20, &mut |_, item| {
         if let vendor::Item::Rejected { reason, .. } = &item {
             assert!(!reason.is_empty());
         }

@@ -297,9 +297,13 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         // Vendor exports are told apart by their first bytes; a file that
         // cannot even be opened goes to the agent-report reader, which says so.
         let outcome = match vendor::sniff(path) {
-            Ok(Some(kind)) => vendor::read_file(path, &name, kind, &mut |file, item| {
-                run.handle_vendor(item, file, &mut counts)
-            }),
+            Ok(Some(kind)) => vendor::read_file(
+                path,
+                &name,
+                kind,
+                options.limits.max_decompressed_bytes,
+                &mut |file, item| run.handle_vendor(item, file, &mut counts),
+            ),
             _ => source::read_file(path, &options.limits, &mut |record| {
                 run.handle(record, &name, &mut counts)
             }),

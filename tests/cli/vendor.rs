@@ -384,3 +384,38 @@ fn without_a_machine_to_match_a_device_is_named_by_its_entra_id() {
         ]
     );
 }
+
+/// An export is read into memory, so it is held to --max-decompressed-bytes,
+/// and so is each file inside a zip (a zip bomb): past it the file is logged
+/// as unreadable, and the rest of the run lands.
+#[test]
+fn an_export_or_zip_entry_past_the_size_limit_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(&dir);
+    let ingest_limited = |paths: &[PathBuf]| {
+        posture()
+            .args(["ingest", "--max-decompressed-bytes", "1100", "--lake"])
+            .arg(&lake)
+            .args(paths)
+            .output()
+            .unwrap()
+    };
+    let csv = vendor("defender_agents_loc.csv");
+    assert!(std::fs::metadata(&csv).unwrap().len() > 1100);
+    let zip = vendor("DeviceStatusesByConfigurationProfile.zip");
+    assert!(std::fs::metadata(&zip).unwrap().len() <= 1100, "the zip itself is small");
+    let o = ingest_limited(&[csv.clone(), zip.clone(), vendor("firewall.json")]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: cannot read `{}`: the export is larger than --max-decompressed-bytes (1100 bytes)",
+            csv.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("error: cannot read `{}`: zip entry `", zip.display())), "{err}");
+    assert!(err.contains("is larger than --max-decompressed-bytes (1100 bytes)"), "{err}");
+    assert_eq!(summary(&o), counts(3, 3, 0, 0));
+    assert_eq!(count(&lake, "firewall_status"), 3);
+}

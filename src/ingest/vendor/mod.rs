@@ -226,18 +226,33 @@ impl Item {
 pub type Each<'e> = dyn FnMut(&str, Item) -> anyhow::Result<()> + 'e;
 
 /// Reads one vendor file whole, calling `each` for every item, and returns
-/// its checksum for the ingest log.
+/// its checksum for the ingest log. An export is read into memory, so the
+/// file and each entry of a zip are held to `max_bytes`
+/// (`--max-decompressed-bytes`): past it the file is not read, and the run
+/// logs it as unreadable and goes on.
 pub fn read_file(
     path: &Path,
     name: &str,
     kind: Kind,
+    max_bytes: u64,
     each: &mut Each<'_>,
 ) -> Result<FileDigest, SourceError> {
     let read_error = |source: io::Error| SourceError::Read {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = std::fs::read(path).map_err(read_error)?;
+    let too_big = |what: &str| {
+        read_error(io::Error::other(format!(
+            "{what} is larger than --max-decompressed-bytes ({max_bytes} bytes)"
+        )))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_big("the export"));
+    }
     let digest = FileDigest {
         sha256: format!("{:x}", Sha256::digest(&bytes)),
         bytes: bytes.len() as u64,
@@ -260,9 +275,15 @@ pub fn read_file(
                 };
                 let entry_name = format!("{name}!{inner}");
                 let mut content = Vec::new();
-                entry.read_to_end(&mut content).map_err(|e| {
-                    read_error(io::Error::other(format!("zip entry `{inner}`: {e}")))
-                })?;
+                (&mut entry)
+                    .take(max_bytes.saturating_add(1))
+                    .read_to_end(&mut content)
+                    .map_err(|e| {
+                        read_error(io::Error::other(format!("zip entry `{inner}`: {e}")))
+                    })?;
+                if content.len() as u64 > max_bytes {
+                    return Err(too_big(&format!("zip entry `{inner}`")));
+                }
                 let kind = match sniff_bytes(&content) {
                     Some(Kind::Json) => Kind::Json,
                     _ => Kind::Csv,
