@@ -403,7 +403,10 @@ fn an_export_or_zip_entry_past_the_size_limit_is_not_read() {
     let csv = vendor("defender_agents_loc.csv");
     assert!(std::fs::metadata(&csv).unwrap().len() > 1100);
     let zip = vendor("DeviceStatusesByConfigurationProfile.zip");
-    assert!(std::fs::metadata(&zip).unwrap().len() <= 1100, "the zip itself is small");
+    assert!(
+        std::fs::metadata(&zip).unwrap().len() <= 1100,
+        "the zip itself is small"
+    );
     let o = ingest_limited(&[csv.clone(), zip.clone(), vendor("firewall.json")]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
@@ -414,8 +417,17 @@ fn an_export_or_zip_entry_past_the_size_limit_is_not_read() {
         )),
         "{err}"
     );
-    assert!(err.contains(&format!("error: cannot read `{}`: zip entry `", zip.display())), "{err}");
-    assert!(err.contains("is larger than --max-decompressed-bytes (1100 bytes)"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "error: cannot read `{}`: zip entry `",
+            zip.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("is larger than --max-decompressed-bytes (1100 bytes)"),
+        "{err}"
+    );
     assert_eq!(summary(&o), counts(3, 3, 0, 0));
     assert_eq!(count(&lake, "firewall_status"), 3);
 }

@@ -248,7 +248,10 @@ pub fn read_file(
     };
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|file| file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes))
+        .and_then(|file| {
+            file.take(max_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
         .map_err(read_error)?;
     if bytes.len() as u64 > max_bytes {
         return Err(too_big("the export"));
