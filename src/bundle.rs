@@ -9,14 +9,14 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::lake::{self, Table};
-use crate::query::{Engine, EngineKind, SnapshotOptions, named_queries};
+use crate::query::{Engine, EngineKind, Location, SnapshotOptions, named_queries};
 use crate::report::{Manifest, REQUIRED_VIEWS, ReportInput, View, render, sha256_file};
 
 /// Runs the report's queries on `engine` as of `options.as_of` (default: the newest
 /// day in the lake) and renders the bundle into `out`. Returns the as-of day
 /// used and the manifest written.
 pub fn write(
-    lake_dir: &Path,
+    lake: &Location,
     out: &Path,
     options: &SnapshotOptions,
     engine: &EngineKind,
@@ -24,7 +24,8 @@ pub fn write(
     let generated_at = generated_at()?;
     let queries = named_queries();
     let input = crate::query::runtime()?.block_on(async {
-        let engine = Engine::open(lake_dir, options.as_of)?
+        let engine = Engine::open(lake, options.as_of)
+            .await?
             .on(engine.clone())
             .await?;
         let mut views = BTreeMap::new();
@@ -49,7 +50,10 @@ pub fn write(
             stale_days: options.stale_days,
             trend_days: options.days,
             views,
-            lake_files: lake_files(lake_dir)?,
+            lake_files: match lake {
+                Location::Dir(dir) => lake_files(dir)?,
+                Location::S3(_) => engine.store_checksums().await?,
+            },
             generated_at,
         })
     })?;

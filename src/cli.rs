@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::query::Location;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "posture",
@@ -50,7 +52,7 @@ pub enum Command {
     )]
     Ingest {
         /// The lake folder (created if missing)
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
         lake: PathBuf,
         /// Files or folders to read, recursively
         #[arg(required = true, value_name = "PATH")]
@@ -75,8 +77,9 @@ pub enum Command {
         posture query --lake lake/ onboarding_devices --format csv > to-manage.csv\n  \
         posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
+        /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
         #[arg(long, value_name = "LAKE")]
-        lake: PathBuf,
+        lake: Location,
         /// The query's name, e.g. compliance_by_policy
         #[arg(required_unless_present = "list", value_name = "NAME")]
         name: Option<String>,
@@ -115,8 +118,9 @@ pub enum Command {
         memory than --memory-limit, or runs longer than --timeout, is stopped with an error."
     )]
     Sql {
+        /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
         #[arg(long, value_name = "LAKE")]
-        lake: PathBuf,
+        lake: Location,
         /// A query (SELECT, WITH, EXPLAIN)
         #[arg(value_name = "SQL")]
         sql: String,
@@ -133,8 +137,9 @@ pub enum Command {
     },
     /// Write the HTML report, CSV files and manifest into a folder
     Report {
+        /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
         #[arg(long, value_name = "LAKE")]
-        lake: PathBuf,
+        lake: Location,
         /// The output folder (created if missing)
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -171,7 +176,7 @@ pub enum Command {
         Example:\n  posture exceptions --lake lake/ exceptions.csv"
     )]
     Exceptions {
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
         lake: PathBuf,
         /// The exceptions CSV
         #[arg(value_name = "FILE")]
@@ -211,7 +216,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The lake folder (created if missing)
-    #[arg(long, value_name = "LAKE")]
+    #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
     pub lake: Option<PathBuf>,
     /// The folder agents deliver reports into
     #[arg(long, value_name = "DIR")]
@@ -328,5 +333,16 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("99999999999TiB").is_err());
+    }
+}
+
+/// A lake that is written is a folder: its commits rely on a file system's
+/// atomic rename and locks, which object storage does not have.
+fn lake_folder(s: &str) -> Result<PathBuf, String> {
+    match s.parse::<Location>()? {
+        Location::Dir(dir) => Ok(dir),
+        Location::S3(_) => Err(format!(
+            "`{s}` is object storage: posture writes a lake folder, then publishes it (docs/scale-out.md, \"The lake on S3\")"
+        )),
     }
 }

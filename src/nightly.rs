@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::ingest::{self, IngestOptions, IngestSummary};
 use crate::lake;
-use crate::query::{EngineKind, SnapshotOptions};
+use crate::query::{EngineKind, Location, SnapshotOptions};
 
 /// The name of the link to the newest bundle, inside the reports folder.
 pub const LATEST: &str = "latest";
@@ -231,7 +231,8 @@ fn write_bundle(options: &RunOptions, day: NaiveDate) -> Result<()> {
         stale_days: options.stale_days,
         ..SnapshotOptions::default()
     };
-    let (_, manifest) = crate::bundle::write(&options.lake, &tmp, &snapshot, &EngineKind::Local)?;
+    let lake = Location::Dir(options.lake.clone());
+    let (_, manifest) = crate::bundle::write(&lake, &tmp, &snapshot, &EngineKind::Local)?;
     if dir.exists() {
         let old = options.reports.join(format!("{OLD_PREFIX}{day}.{pid}"));
         fs::rename(&dir, &old).with_context(|| format!("cannot move `{}`", dir.display()))?;

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use anyhow::{Result, bail};
 
 use crate::cli::{Format, OutputArgs};
-use crate::query::{Engine, EngineKind, QueryResult, SnapshotOptions, named_queries_with, output};
+use crate::query::{
+    Engine, EngineKind, Location, QueryResult, SnapshotOptions, named_queries_with, output,
+};
 
 #[derive(Debug)]
 pub struct Args {
-    pub lake: PathBuf,
+    pub lake: Location,
     pub name: Option<String>,
     pub list: bool,
     pub options: SnapshotOptions,
@@ -43,7 +45,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let options = &args.options;
     let result = super::runtime()?.block_on(async {
-        let engine = Engine::open(&args.lake, options.as_of)?
+        let engine = Engine::open(&args.lake, options.as_of)
+            .await?
             .on(args.engine)
             .await?;
         eprintln!(

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::SnapshotArgs;
-use crate::query::{EngineKind, SnapshotOptions};
+use crate::query::{EngineKind, Location, SnapshotOptions};
 
 pub fn run(
-    lake_dir: PathBuf,
+    lake: Location,
     out: PathBuf,
     snapshot: SnapshotArgs,
     engine: EngineKind,
@@ -19,7 +19,7 @@ pub fn run(
         stale_days: snapshot.stale_days,
         ..SnapshotOptions::default()
     };
-    let (_, manifest) = crate::bundle::write(&lake_dir, &out, &options, &engine)?;
+    let (_, manifest) = crate::bundle::write(&lake, &out, &options, &engine)?;
     eprintln!(
         "report: `{}` ({} files, listed in manifest.json)",
         out.join("index.html").display(),

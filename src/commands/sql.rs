@@ -1,15 +1,14 @@
 //! `posture sql --lake LAKE "SELECT ..." [--format F]`: read-only.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 
 use crate::cli::OutputArgs;
-use crate::query::{Bounds, Engine, EngineKind, SnapshotOptions};
+use crate::query::{Bounds, Engine, EngineKind, Location, SnapshotOptions};
 
 pub fn run(
-    lake: PathBuf,
+    lake: Location,
     sql: &str,
     bounds: &Bounds,
     engine: EngineKind,
@@ -20,7 +19,7 @@ pub fn run(
     let options = SnapshotOptions::default();
     let runtime = super::runtime()?;
     let result = runtime.block_on(async {
-        let engine = Engine::open(&lake, None)?.on(engine).await?;
+        let engine = Engine::open(&lake, None).await?.on(engine).await?;
         engine.run_sql(sql, &options, bounds).await
     });
     // A query stopped by --timeout may leave work on the runtime's threads:

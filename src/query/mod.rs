@@ -5,9 +5,10 @@
 mod catalog;
 mod cluster;
 mod functions;
+mod location;
 pub mod output;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
@@ -19,9 +20,7 @@ use datafusion::common::{ScalarValue, ToDFSchema};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder};
@@ -30,6 +29,7 @@ use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
 pub use catalog::{NamedQuery, named_queries, named_queries_with};
 pub use cluster::EngineKind;
 pub use functions::percentage;
+pub use location::Location;
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 
@@ -70,12 +70,17 @@ impl QueryResult {
 }
 
 /// An open lake, ready to run queries.
-#[derive(Debug)]
 pub struct Engine {
-    lake: PathBuf,
+    lake: Location,
+    /// The object store of an `s3://` lake, given to every session.
+    store: Option<Arc<dyn datafusion::object_store::ObjectStore>>,
     as_of: NaiveDate,
+    /// The newest day of `reports` that holds a file (the cluster check).
+    newest_reports: Option<NaiveDate>,
     engine: EngineKind,
-    _lock: lake::ReadLock,
+    /// A folder lake's shared lock; an object store has no locks (a lake is
+    /// published there whole, docs/scale-out.md).
+    _lock: Option<lake::ReadLock>,
 }
 
 /// Memory DataFusion may use for a named query before it fails, rather than
@@ -99,9 +104,16 @@ impl Default for Bounds {
 }
 
 impl Engine {
-    /// Opens the lake for reading. Fails, with a hint, when there is no lake
-    /// or it holds no reports yet.
-    pub fn open(lake_dir: &Path, as_of: Option<NaiveDate>) -> Result<Engine> {
+    /// Opens a lake folder or object-store prefix for reading. Fails, with a
+    /// hint, when there is no lake or it holds no reports yet.
+    pub async fn open(lake: &Location, as_of: Option<NaiveDate>) -> Result<Engine> {
+        match lake {
+            Location::Dir(dir) => Engine::open_dir(dir, as_of),
+            Location::S3(url) => Engine::open_store(url, as_of).await,
+        }
+    }
+
+    fn open_dir(lake_dir: &Path, as_of: Option<NaiveDate>) -> Result<Engine> {
         let has_data = [Table::Reports]
             .iter()
             .chain(Table::VENDOR.iter())
@@ -126,10 +138,39 @@ impl Engine {
             )),
         };
         Ok(Engine {
-            lake: lake_dir.to_path_buf(),
+            lake: Location::Dir(lake_dir.to_path_buf()),
+            store: None,
             as_of,
+            newest_reports: newest_partition_of(lake_dir, Table::Reports)?,
             engine: EngineKind::Local,
-            _lock: lock,
+            _lock: Some(lock),
+        })
+    }
+
+    async fn open_store(url: &url::Url, as_of: Option<NaiveDate>) -> Result<Engine> {
+        let store = location::s3_store(url)?;
+        let newest_of = async |table| -> Result<Option<NaiveDate>> {
+            let files = location::store_files(store.as_ref(), url, table).await?;
+            Ok(files.into_iter().map(|(day, _)| day).max())
+        };
+        let newest_reports = newest_of(Table::Reports).await?;
+        let mut newest = newest_reports;
+        for table in Table::VENDOR {
+            newest = newest.max(newest_of(table).await?);
+        }
+        let Some(newest) = newest else {
+            bail!(crate::Hinted::new(
+                format!("`{url}` holds no lake: no `reports/date=…/*.parquet`"),
+                "publish a lake there (docs/scale-out.md), and check the bucket and prefix",
+            ));
+        };
+        Ok(Engine {
+            lake: Location::S3(url.clone()),
+            store: Some(store),
+            as_of: as_of.unwrap_or(newest),
+            newest_reports,
+            engine: EngineKind::Local,
+            _lock: None,
         })
     }
 
@@ -151,15 +192,17 @@ impl Engine {
             bail!(crate::Hinted::new(
                 format!(
                     "the cluster `{}` sees {} reports in the newest day of `{}`, this machine sees {}",
-                    self.engine,
-                    there.0,
-                    self.lake.display(),
-                    here.0
+                    self.engine, there.0, self.lake, here.0
                 ),
-                format!(
-                    "every scheduler and executor must see the lake at the same path (`{}`); see docs/scale-out.md",
-                    std::path::absolute(&self.lake)?.display()
-                ),
+                match &self.lake {
+                    Location::Dir(dir) => format!(
+                        "every scheduler and executor must see the lake at the same path (`{}`); see docs/scale-out.md",
+                        std::path::absolute(dir)?.display()
+                    ),
+                    Location::S3(url) => format!(
+                        "every scheduler and executor must be able to read `{url}` (their AWS_* environment); see docs/scale-out.md"
+                    ),
+                },
             ));
         }
         Ok(self)
@@ -174,7 +217,8 @@ impl Engine {
         let ctx = self
             .session(&SnapshotOptions::default(), 1, false, MEMORY_LIMIT)
             .await?;
-        let newest = newest_partition_of(&self.lake, Table::Reports)?
+        let newest = self
+            .newest_reports
             .map(|d| d.format("%Y-%m-%d").to_string());
         let batches = ctx
             .table(Table::Reports.name())
@@ -197,6 +241,22 @@ impl Engine {
                 .map_or(0, |a| a.value(0))
         };
         Ok((value(0), value(1)))
+    }
+
+    /// Where the lake is read from.
+    pub fn lake(&self) -> &Location {
+        &self.lake
+    }
+
+    /// An object-store lake's files with their SHA-256, named as in a
+    /// folder lake (`reports/date=…/….parquet`).
+    pub async fn store_checksums(&self) -> Result<Vec<(String, String)>> {
+        match (&self.lake, &self.store) {
+            (Location::S3(url), Some(store)) => {
+                location::store_checksums(store.as_ref(), url).await
+            }
+            _ => bail!("`{}` is not an object-store lake", self.lake),
+        }
     }
 
     /// The as-of day in force: `--as-of`, or the day of the newest report.
@@ -223,6 +283,9 @@ impl Engine {
                 DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
             )
             .build_arc()?;
+        if let (Location::S3(url), Some(store)) = (&self.lake, &self.store) {
+            runtime.register_object_store(url, Arc::clone(store));
+        }
         let config = SessionConfig::new().with_information_schema(true);
         let ctx = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&ctx);
@@ -379,11 +442,13 @@ fn sql_error(ctx: &SessionContext, e: datafusion::error::DataFusionError) -> any
 /// the schema of the contract (so an empty table still has its columns).
 fn listing_table(
     ctx: &SessionContext,
-    lake_dir: &Path,
+    lake: &Location,
     table: Table,
 ) -> Result<Arc<dyn TableProvider>> {
-    let dir = std::path::absolute(lake_dir.join(table.name()))?;
-    if !dir.is_dir() {
+    // An object store has no folders: a table without files lists empty.
+    if let Location::Dir(dir) = lake
+        && !dir.join(table.name()).is_dir()
+    {
         // Nothing was ever written to it (a clean ingest has no quarantine).
         let mut fields = table.schema().fields().to_vec();
         fields.push(Arc::new(Field::new(
@@ -398,9 +463,7 @@ fn listing_table(
         });
         return Ok(DataFrame::new(ctx.state(), plan).into_view());
     }
-    let url = url::Url::from_directory_path(&dir)
-        .map_err(|()| anyhow::anyhow!("cannot turn `{}` into a URL", dir.display()))?;
-    let url = ListingTableUrl::try_new(url, None)?;
+    let url = lake.table_url(table)?;
     let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
         .with_file_extension(".parquet")
         .with_table_partition_cols(vec![(PARTITION_COLUMN.to_owned(), DataType::Utf8)]);

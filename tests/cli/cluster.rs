@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 
-use super::{generated_inbox, ingest, posture, stderr};
+use super::{generated_inbox, ingest, named_queries, posture, stderr};
 
 fn snapshot_fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshot/fleet.ndjson")
@@ -62,18 +62,6 @@ fn query(lake: &Path, engine: &str, name: &str) -> String {
         .unwrap();
     assert!(o.status.success(), "{name} on {engine}: {}", stderr(&o));
     String::from_utf8(o.stdout).unwrap()
-}
-
-fn named_queries() -> Vec<String> {
-    let o = posture()
-        .args(["query", "--lake", "unused", "--list"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    let list = String::from_utf8(o.stdout).unwrap();
-    list.lines()
-        .map(|l| l.split_whitespace().next().unwrap().to_owned())
-        .collect()
 }
 
 #[test]

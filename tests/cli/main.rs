@@ -15,6 +15,8 @@ mod nightly;
 mod notebooks;
 mod queries;
 mod report;
+#[cfg(feature = "s3")]
+mod s3;
 mod security;
 mod vendor;
 
@@ -433,6 +435,19 @@ fn a_missing_input_is_an_error_naming_it() {
         stderr(&o),
         "error: cannot read `/nonexistent/inbox`: No such file or directory (os error 2)\n"
     );
+}
+
+/// The names of the named queries, from `posture query --list`.
+fn named_queries() -> Vec<String> {
+    let o = posture()
+        .args(["query", "--lake", "unused", "--list"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = String::from_utf8(o.stdout).unwrap();
+    list.lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect()
 }
 
 /// A fleet big enough that an ingest takes a while, in a fresh folder.
