@@ -52,7 +52,7 @@ pub enum Command {
     )]
     Ingest {
         /// The lake folder (created if missing)
-        #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder())]
         lake: PathBuf,
         /// Files or folders to read, recursively
         #[arg(required = true, value_name = "PATH")]
@@ -78,7 +78,7 @@ pub enum Command {
         posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
         /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_location())]
         lake: Location,
         /// The query's name, e.g. compliance_by_policy
         #[arg(required_unless_present = "list", value_name = "NAME")]
@@ -119,7 +119,7 @@ pub enum Command {
     )]
     Sql {
         /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_location())]
         lake: Location,
         /// A query (SELECT, WITH, EXPLAIN)
         #[arg(value_name = "SQL")]
@@ -138,7 +138,7 @@ pub enum Command {
     /// Write the HTML report, CSV files and manifest into a folder
     Report {
         /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_location())]
         lake: Location,
         /// The output folder (created if missing)
         #[arg(long, value_name = "DIR")]
@@ -176,7 +176,7 @@ pub enum Command {
         Example:\n  posture exceptions --lake lake/ exceptions.csv"
     )]
     Exceptions {
-        #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder())]
         lake: PathBuf,
         /// The exceptions CSV
         #[arg(value_name = "FILE")]
@@ -216,7 +216,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The lake folder (created if missing)
-    #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
+    #[arg(long, value_name = "LAKE", value_parser = lake_folder())]
     pub lake: Option<PathBuf>,
     /// The folder agents deliver reports into
     #[arg(long, value_name = "DIR")]
@@ -336,13 +336,49 @@ mod tests {
     }
 }
 
-/// A lake that is written is a folder: its commits rely on a file system's
-/// atomic rename and locks, which object storage does not have.
-fn lake_folder(s: &str) -> Result<PathBuf, String> {
-    match s.parse::<Location>()? {
-        Location::Dir(dir) => Ok(dir),
-        Location::S3(_) => Err(format!(
-            "`{s}` is object storage: posture writes a lake folder, then publishes it (docs/scale-out.md, \"The lake on S3\")"
-        )),
+/// `--lake` of the reading commands: a folder or an `s3://` URL. The
+/// error is clap's own but without the value, which may hold a secret.
+#[derive(Clone)]
+struct LakeParser {
+    /// Writers: their commits need a file system's rename and locks, which
+    /// object storage does not have.
+    folder_only: bool,
+}
+
+impl clap::builder::TypedValueParser for LakeParser {
+    type Value = Location;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Location, clap::Error> {
+        let invalid = |message: String| {
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message + "\n").with_cmd(cmd)
+        };
+        // A folder name need not be UTF-8; a URL is.
+        let Some(text) = value.to_str() else {
+            return Ok(Location::Dir(value.into()));
+        };
+        match text.parse::<Location>().map_err(invalid)? {
+            Location::S3(url) if self.folder_only => Err(invalid(format!(
+                "`{url}` is object storage: this command writes a lake folder, which is then \
+                 published (docs/scale-out.md, \"The lake on S3\")"
+            ))),
+            lake => Ok(lake),
+        }
     }
+}
+
+fn lake_location() -> LakeParser {
+    LakeParser { folder_only: false }
+}
+
+fn lake_folder() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser;
+    LakeParser { folder_only: true }.map(|lake| match lake {
+        Location::Dir(dir) => dir,
+        Location::S3(_) => unreachable!("refused by the parser"),
+    })
 }
