@@ -182,6 +182,32 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Merge each partition's small files into one (one atomic commit)
+    #[command(
+        long_about = "Merge each partition's small files into one, in one atomic commit.\n\n\
+        Every ingest adds one Parquet file per table and touched day, so a lake fed every \
+        90 minutes holds many small files per day, and every query opens them all. `posture \
+        compact` rewrites each `date=` partition that holds more than one file as one file, \
+        sorted and compressed as ingest writes, for every table. The rows are the same (it \
+        checks the counts and fails, committing nothing, if they differ); queries give the same \
+        results; later ingests still recognise duplicates.",
+        after_help = "It takes the lake's writer lock (an ingest waits for it, and it for an \
+        ingest). Readers see the lake before or after, never half: a crash leaves the old \
+        files or the merged ones, and the next posture command finishes a committed \
+        compaction. It ends with the line\n  \
+        compacted: partitions=P files=BEFORE->AFTER bytes=BEFORE->AFTER rows=R\n\n\
+        Run it after ingest, e.g. nightly; it is a no-op (exit 0) when every partition \
+        already holds one file. See docs/compaction.md.\n\n\
+        Examples:\n  posture compact --lake lake/ --dry-run\n  posture compact --lake lake/"
+    )]
+    Compact {
+        /// The lake folder
+        #[arg(long, value_name = "LAKE")]
+        lake: PathBuf,
+        /// Only list the partitions that would be merged; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Check a report bundle against its manifest
     Verify {
         #[arg(value_name = "DIR")]

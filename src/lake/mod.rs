@@ -2,6 +2,7 @@
 //! zstd, sorted by device and time inside each file, committed atomically.
 
 mod commit;
+mod compact;
 mod tables;
 
 use std::collections::HashSet;
@@ -21,6 +22,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
+pub use compact::{CompactSummary, compact};
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
