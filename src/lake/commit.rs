@@ -283,7 +283,9 @@ fn move_into_place(lake: &Path, run: &Path) -> Result<()> {
                 return Err(e).with_context(|| format!("cannot remove `{}`", path.display()));
             }
         }
-        let parent = path.parent().expect("lake files live in a partition folder");
+        let parent = path
+            .parent()
+            .expect("lake files live in a partition folder");
         if !parents.iter().any(|p| p == parent) {
             parents.push(parent.to_path_buf());
         }
@@ -307,5 +309,130 @@ fn sync_dir(dir: &Path) -> Result<()> {
         // Some file systems refuse fsync on a directory; nothing to gain there.
         Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot sync `{}`", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// A lake with two files in one partition, and a committed run that
+    /// merges them into one: staged, listed in `COMMIT`, not yet moved.
+    fn lake_with_committed_merge() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().to_path_buf();
+        write(&lake.join("reports/date=2026-11-01/a.parquet"), "a");
+        write(&lake.join("reports/date=2026-11-01/b.parquet"), "b");
+        let run = lake.join(STAGING_DIR).join("run-1");
+        write(&run.join("reports/date=2026-11-01/ab.parquet"), "ab");
+        write(
+            &run.join(COMMIT_FILE),
+            "reports/date=2026-11-01/ab.parquet\n\
+             remove:reports/date=2026-11-01/a.parquet\n\
+             remove:reports/date=2026-11-01/b.parquet\n",
+        );
+        (dir, lake)
+    }
+
+    fn partition(lake: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(lake.join("reports/date=2026-11-01"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn roll_forward_adds_then_removes() {
+        let (_dir, lake) = lake_with_committed_merge();
+        recover(&lake, false).unwrap();
+        assert_eq!(partition(&lake), ["ab.parquet"]);
+        assert!(!lake.join(STAGING_DIR).join("run-1").exists());
+    }
+
+    #[test]
+    fn roll_forward_after_a_crash_half_way_is_idempotent() {
+        // Crashed after the move and one of the two removals.
+        let (_dir, lake) = lake_with_committed_merge();
+        let run = lake.join(STAGING_DIR).join("run-1");
+        fs::rename(
+            run.join("reports/date=2026-11-01/ab.parquet"),
+            lake.join("reports/date=2026-11-01/ab.parquet"),
+        )
+        .unwrap();
+        fs::remove_file(lake.join("reports/date=2026-11-01/a.parquet")).unwrap();
+        recover(&lake, true).unwrap();
+        assert_eq!(partition(&lake), ["ab.parquet"]);
+        assert_eq!(
+            fs::read_to_string(lake.join("reports/date=2026-11-01/ab.parquet")).unwrap(),
+            "ab"
+        );
+        // And once more, with the staging folder still there but emptied.
+        let (_dir2, lake2) = lake_with_committed_merge();
+        let run2 = lake2.join(STAGING_DIR).join("run-1");
+        recover(&lake2, false).unwrap();
+        fs::create_dir_all(&run2).unwrap();
+        write(
+            &run2.join(COMMIT_FILE),
+            "reports/date=2026-11-01/ab.parquet\nremove:reports/date=2026-11-01/a.parquet\n",
+        );
+        recover(&lake2, false).unwrap();
+        assert_eq!(partition(&lake2), ["ab.parquet"]);
+    }
+
+    #[test]
+    fn an_uncommitted_merge_rolls_back_and_removes_nothing() {
+        let (_dir, lake) = lake_with_committed_merge();
+        let run = lake.join(STAGING_DIR).join("run-1");
+        fs::rename(run.join(COMMIT_FILE), run.join("COMMIT.tmp")).unwrap();
+        // A reader leaves it alone (a writer may still be at work)...
+        recover(&lake, false).unwrap();
+        assert!(run.exists());
+        // ...the next writer throws it away.
+        recover(&lake, true).unwrap();
+        assert!(!run.exists());
+        assert_eq!(partition(&lake), ["a.parquet", "b.parquet"]);
+    }
+
+    #[test]
+    fn commits_without_removals_read_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let run = lake.join(STAGING_DIR).join("run-0");
+        write(&run.join("reports/date=2026-11-01/x.parquet"), "x");
+        write(
+            &run.join(COMMIT_FILE),
+            "reports/date=2026-11-01/x.parquet\n",
+        );
+        recover(lake, true).unwrap();
+        assert_eq!(partition(lake), ["x.parquet"]);
+    }
+
+    #[test]
+    fn staging_commits_its_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        write(&lake.join("reports/date=2026-11-01/old.parquet"), "old");
+        let writer = lock_for_writing(lake).unwrap();
+        let mut staging = Staging::new(lake, "run-2").unwrap();
+        let (_, mut file) = staging
+            .create("reports/date=2026-11-01/new.parquet")
+            .unwrap();
+        file.write_all(b"new").unwrap();
+        staging.remove("reports/date=2026-11-01/old.parquet");
+        staging.commit(&writer).unwrap();
+        assert_eq!(partition(lake), ["new.parquet"]);
+        assert!(
+            fs::read_dir(lake.join(STAGING_DIR))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, new_null_array};
-use datafusion::arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{
+    SortColumn, concat_batches, lexsort_to_indices, take_record_batch,
+};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
@@ -61,7 +63,9 @@ impl CompactSummary {
 /// `_` or `.` are not data (Hive readers skip them too).
 pub fn partition_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))? {
+    for entry in
+        std::fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?
+    {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.is_file()
@@ -168,7 +172,10 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
             .with_context(|| format!("cannot read `{}`", staged.display()))?
             .len();
         for f in &p.files {
-            let name = f.file_name().and_then(|n| n.to_str()).expect("listed by name");
+            let name = f
+                .file_name()
+                .and_then(|n| n.to_str())
+                .expect("listed by name");
             staging.remove(&format!("{}/{name}", p.relative()));
         }
         eprintln!(
@@ -228,8 +235,13 @@ fn read_sorted(p: &Partition) -> Result<RecordBatch> {
                 })
                 .collect::<Vec<ArrayRef>>();
             batches.push(
-                RecordBatch::try_new(Arc::clone(&schema), columns)
-                    .with_context(|| format!("`{}` does not match the table `{}`", f.display(), p.table.name()))?,
+                RecordBatch::try_new(Arc::clone(&schema), columns).with_context(|| {
+                    format!(
+                        "`{}` does not match the table `{}`",
+                        f.display(),
+                        p.table.name()
+                    )
+                })?,
             );
         }
     }
@@ -239,7 +251,10 @@ fn read_sorted(p: &Partition) -> Result<RecordBatch> {
         .sort_columns()
         .iter()
         .map(|name| SortColumn {
-            values: all.column_by_name(name).expect("sort column exists").clone(),
+            values: all
+                .column_by_name(name)
+                .expect("sort column exists")
+                .clone(),
             options: None,
         })
         .collect();

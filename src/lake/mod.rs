@@ -22,8 +22,8 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
-pub use compact::{CompactSummary, compact};
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
+pub use compact::{CompactSummary, compact};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
