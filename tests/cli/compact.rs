@@ -51,13 +51,18 @@ fn every_query_csv(lake: &Path, extra: &[&str]) -> Vec<(String, String)> {
 /// The snapshot queries and the trend, as of a day in the middle of the
 /// generated history.
 fn snapshot_queries_csv(lake: &Path, as_of: &str) -> Vec<(String, String)> {
-    ["compliance_by_policy", "stale_devices", "compliance_trend", "changes"]
-        .iter()
-        .map(|name| {
-            let csv = super::query_csv(lake, name, &["--days", "7", "--as-of", as_of]);
-            ((*name).to_owned(), csv)
-        })
-        .collect()
+    [
+        "compliance_by_policy",
+        "stale_devices",
+        "compliance_trend",
+        "changes",
+    ]
+    .iter()
+    .map(|name| {
+        let csv = super::query_csv(lake, name, &["--days", "7", "--as-of", as_of]);
+        ((*name).to_owned(), csv)
+    })
+    .collect()
 }
 
 fn parquet_files(lake: &Path) -> Vec<PathBuf> {
@@ -168,7 +173,10 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
     for (b, a) in before.iter().zip(every_query_csv(&lake, &[])) {
         assert_eq!(b.1, a.1, "{} differs after compact", b.0);
     }
-    for (b, a) in before_mid.iter().zip(snapshot_queries_csv(&lake, "2026-11-04")) {
+    for (b, a) in before_mid
+        .iter()
+        .zip(snapshot_queries_csv(&lake, "2026-11-04"))
+    {
         assert_eq!(b.1, a.1, "{} --as-of differs after compact", b.0);
     }
 
