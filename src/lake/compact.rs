@@ -14,7 +14,9 @@ use datafusion::arrow::compute::{
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
-use super::{Staging, Table, lock_for_writing, write_parquet};
+use std::collections::BTreeMap;
+
+use super::{Staging, Table, lock_for_writing, snapshot, write_parquet};
 
 /// One partition of one table and its Parquet files.
 #[derive(Debug, Clone)]
@@ -41,6 +43,8 @@ pub struct CompactSummary {
     pub bytes_before: u64,
     pub bytes_after: u64,
     pub rows: u64,
+    /// Days whose daily snapshot was (re)built.
+    pub snapshots: u64,
 }
 
 impl CompactSummary {
@@ -48,13 +52,14 @@ impl CompactSummary {
     /// can see the file count fall).
     pub fn line(&self) -> String {
         format!(
-            "compacted: partitions={} files={}->{} bytes={}->{} rows={}",
+            "compacted: partitions={} files={}->{} bytes={}->{} rows={} snapshots={}",
             self.partitions,
             self.files_before,
             self.files_after,
             self.bytes_before,
             self.bytes_after,
-            self.rows
+            self.rows,
+            self.snapshots
         )
     }
 }
@@ -116,9 +121,10 @@ pub fn partitions(lake: &Path) -> Result<Vec<Partition>> {
 }
 
 /// Merges every partition that has more than one file into one file, sorted
-/// by its table's sort order, written as ingest writes, in one commit that
-/// also deletes the merged files. Holds the writer lock throughout. With
-/// `dry_run`, only says what it would do.
+/// by its table's sort order, written as ingest writes, and (re)builds the
+/// daily snapshot of every day whose snapshot is missing or stale, all in
+/// one commit that also deletes the files it replaces. Holds the writer lock
+/// throughout. With `dry_run`, only says what it would do.
 pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummary> {
     let lock = lock_for_writing(lake)?;
     let all = partitions(lake)?;
@@ -127,10 +133,28 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
         summary.files_before += p.files.len() as u64;
         summary.bytes_before += p.bytes;
     }
-    let todo: Vec<&Partition> = all.iter().filter(|p| p.files.len() > 1).collect();
     summary.files_after = summary.files_before;
     summary.bytes_after = summary.bytes_before;
-    if todo.is_empty() {
+    let todo: Vec<&Partition> = all.iter().filter(|p| p.files.len() > 1).collect();
+    let stem = format!("part-{run_id}");
+    // The raw files of each report-table partition once this commit is in:
+    // (lake-relative name, where to read it now).
+    let mut after: BTreeMap<(Table, String), Vec<(String, PathBuf)>> = BTreeMap::new();
+    for p in &all {
+        let files = if p.files.len() > 1 {
+            let relative = format!("{}/{stem}.parquet", p.relative());
+            let staged = lake.join(super::STAGING_DIR).join(run_id).join(&relative);
+            vec![(relative, staged)]
+        } else {
+            p.files
+                .iter()
+                .map(|f| (relative_to(lake, f), f.clone()))
+                .collect()
+        };
+        after.insert((p.table, p.name.clone()), files);
+    }
+    let stale = snapshot::days_to_build(lake, &after)?;
+    if todo.is_empty() && stale.is_empty() {
         return Ok(summary);
     }
     if dry_run {
@@ -144,13 +168,16 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
             summary.partitions += 1;
             summary.files_after -= p.files.len() as u64 - 1;
         }
+        for (day, _) in &stale {
+            eprintln!("would build the daily snapshot of {day}");
+        }
+        summary.snapshots = stale.len() as u64;
         return Ok(summary);
     }
     let mut staging = Staging::new(lake, run_id)?;
-    let stem = format!("part-{run_id}-compact");
     for (i, p) in todo.iter().enumerate() {
         let expected = rows_in(&p.files)?;
-        let merged = read_sorted(p)?;
+        let merged = read_sorted(p.table, &p.files)?;
         if merged.num_rows() as u64 != expected {
             bail!(
                 "compacting `{}` read {} rows, its files hold {expected}; nothing was committed",
@@ -172,11 +199,7 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
             .with_context(|| format!("cannot read `{}`", staged.display()))?
             .len();
         for f in &p.files {
-            let name = f
-                .file_name()
-                .and_then(|n| n.to_str())
-                .expect("listed by name");
-            staging.remove(&format!("{}/{name}", p.relative()));
+            staging.remove(&relative_to(lake, f));
         }
         eprintln!(
             "compacting: {}/{} {}: {} files -> 1, {} rows, {} -> {} bytes",
@@ -195,8 +218,31 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
         crate::fault::point("after-compact-partition")
             .with_context(|| format!("cannot compact `{}`", p.relative()))?;
     }
+    for (i, (day, sources)) in stale.iter().enumerate() {
+        let rows = snapshot::build(lake, &mut staging, run_id, day, sources, &after)?;
+        eprintln!(
+            "snapshot: {}/{} {day}: {} of {} reports (each device's last of the day)",
+            i + 1,
+            stale.len(),
+            rows.0,
+            rows.1
+        );
+        summary.snapshots += 1;
+    }
     staging.commit(&lock)?;
     Ok(summary)
+}
+
+/// A lake file's path relative to the lake, `/`-separated.
+fn relative_to(lake: &Path, file: &Path) -> String {
+    let relative = file
+        .strip_prefix(lake)
+        .expect("lake files are inside the lake");
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// The rows of some Parquet files, from their footers.
@@ -211,13 +257,34 @@ fn rows_in(files: &[PathBuf]) -> Result<u64> {
     Ok(rows)
 }
 
-/// Every row of a partition, in the table's schema (a column added to the
-/// contract after an old file was written reads as NULL there), sorted by
-/// the table's sort order.
-fn read_sorted(p: &Partition) -> Result<RecordBatch> {
-    let schema = p.table.schema();
+/// Every row of some files of `table`, sorted by the table's sort order.
+pub(super) fn read_sorted(table: Table, files: &[PathBuf]) -> Result<RecordBatch> {
+    sort(table, &read_all(table, files)?)
+}
+
+/// Sorts rows of `table` by its sort order.
+pub(super) fn sort(table: Table, all: &RecordBatch) -> Result<RecordBatch> {
+    let keys: Vec<SortColumn> = table
+        .sort_columns()
+        .iter()
+        .map(|name| SortColumn {
+            values: all
+                .column_by_name(name)
+                .expect("sort column exists")
+                .clone(),
+            options: None,
+        })
+        .collect();
+    let order = lexsort_to_indices(&keys, None).context("cannot sort rows")?;
+    take_record_batch(all, &order).context("cannot sort rows")
+}
+
+/// Every row of some files of `table`, in the table's schema (a column
+/// added to the contract after an old file was written reads as NULL there).
+pub(super) fn read_all(table: Table, files: &[PathBuf]) -> Result<RecordBatch> {
+    let schema = table.schema();
     let mut batches = Vec::new();
-    for f in &p.files {
+    for f in files {
         let context = || format!("cannot read Parquet file `{}`", f.display());
         let file = File::open(f).with_context(|| format!("cannot open `{}`", f.display()))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -239,25 +306,11 @@ fn read_sorted(p: &Partition) -> Result<RecordBatch> {
                     format!(
                         "`{}` does not match the table `{}`",
                         f.display(),
-                        p.table.name()
+                        table.name()
                     )
                 })?,
             );
         }
     }
-    let all = concat_batches(&schema, &batches).context("cannot merge rows")?;
-    let keys: Vec<SortColumn> = p
-        .table
-        .sort_columns()
-        .iter()
-        .map(|name| SortColumn {
-            values: all
-                .column_by_name(name)
-                .expect("sort column exists")
-                .clone(),
-            options: None,
-        })
-        .collect();
-    let order = lexsort_to_indices(&keys, None).context("cannot sort rows")?;
-    take_record_batch(&all, &order).context("cannot sort rows")
+    concat_batches(&schema, &batches).context("cannot merge rows")
 }
