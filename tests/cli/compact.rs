@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use super::{
-    column, fixture, generated_inbox, ingest, lake_files, posture, run, stderr, table_counts,
-};
+use super::{column, generated_inbox, ingest, lake_files, posture, run, stderr, table_counts};
 
 /// The names of the built-in named queries, from `posture query --list`.
 fn named_queries() -> Vec<String> {
@@ -21,21 +19,26 @@ fn named_queries() -> Vec<String> {
 }
 
 /// Every named query's CSV (`--days 7` for those that span days), with
-/// `extra` arguments; the processes run side by side.
+/// `extra` arguments.
 fn every_query_csv(lake: &Path, extra: &[&str]) -> Vec<(String, String)> {
-    let children: Vec<(String, std::process::Child)> = named_queries()
-        .into_iter()
+    queries_csv(lake, &named_queries(), extra)
+}
+
+/// Some named queries' CSV, the processes side by side.
+fn queries_csv(lake: &Path, names: &[String], extra: &[&str]) -> Vec<(String, String)> {
+    let children: Vec<(String, std::process::Child)> = names
+        .iter()
         .map(|name| {
             let child = posture()
                 .args(["query", "--format", "csv", "--days", "7", "--lake"])
                 .arg(lake)
-                .arg(&name)
+                .arg(name)
                 .args(extra)
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap();
-            (name, child)
+            (name.clone(), child)
         })
         .collect();
     children
@@ -51,26 +54,51 @@ fn every_query_csv(lake: &Path, extra: &[&str]) -> Vec<(String, String)> {
 /// The snapshot queries and the trend, as of a day in the middle of the
 /// generated history.
 fn snapshot_queries_csv(lake: &Path, as_of: &str) -> Vec<(String, String)> {
-    [
+    let names = [
         "compliance_by_policy",
         "stale_devices",
         "compliance_trend",
         "changes",
+        "device_detail",
     ]
-    .iter()
-    .map(|name| {
-        let csv = super::query_csv(lake, name, &["--days", "7", "--as-of", as_of]);
-        ((*name).to_owned(), csv)
-    })
-    .collect()
+    .map(str::to_owned);
+    queries_csv(lake, &names, &["--as-of", as_of])
 }
 
+/// The Parquet files of the lake's tables (the daily snapshot apart).
 fn parquet_files(lake: &Path) -> Vec<PathBuf> {
     lake_files(lake)
         .into_iter()
         .map(|(p, _)| p)
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .filter(|p| {
+            !p.strip_prefix(lake)
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("daily_")
+        })
         .collect()
+}
+
+/// Rows of `table` in the partition of `day`.
+fn rows_of_day(lake: &Path, table: &str, day: &str) -> u64 {
+    column(
+        lake,
+        &format!("SELECT count(*) AS n FROM {table} WHERE date = '{day}'"),
+    )[0]
+    .parse()
+    .unwrap()
+}
+
+/// A report that arrives late for `day`: a copy of one of the fleet's
+/// reports, at the day's last second, with its first policy failing.
+fn late_report(inbox_file: &Path, day: &str, out: &Path) {
+    let text = std::fs::read_to_string(inbox_file).unwrap();
+    let mut report: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    report["report_id"] = "late-report-1".into();
+    report["observed_at"] = format!("{day}T23:59:59Z").into();
+    report["policies"][0]["state"] = "Error".into();
+    std::fs::write(out, format!("{report}\n")).unwrap();
 }
 
 fn compact(lake: &Path, args: &[&str]) -> Output {
@@ -108,7 +136,6 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
     let (lake, first_collector) = many_file_lake(dir.path());
     let vendor = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vendor");
     ingest(&lake, &[&vendor]);
-    ingest(&lake, &[&fixture("offsets.ndjson"), &fixture("bad.ndjson")]);
     let exceptions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/exceptions.csv");
     for _ in 0..2 {
@@ -180,6 +207,12 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
         assert_eq!(b.1, a.1, "{} --as-of differs after compact", b.0);
     }
 
+    // The snapshot is what the day-end views read: a subset of the reports.
+    assert!(
+        rows_of_day(&lake, "day_end_reports", "2026-11-03")
+            < rows_of_day(&lake, "reports", "2026-11-03")
+    );
+
     // Again: nothing to do, nothing changes.
     let compacted = lake_files(&lake);
     let o = compact(&lake, &[]);
@@ -197,6 +230,48 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
         ),
         ["0"]
     );
+
+    // A report that arrives late for a day already in the snapshot: the
+    // stale snapshot of that day is ignored, so the late report counts, and
+    // every query reads as if there were no snapshot at all.
+    let some_file = std::fs::read_dir(&first_collector)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let late = dir.path().join("late.ndjson");
+    late_report(&some_file, "2026-11-03", &late);
+    assert_eq!(ingest(&lake, &[&late]).new, 1);
+    assert_eq!(
+        rows_of_day(&lake, "day_end_reports", "2026-11-03"),
+        rows_of_day(&lake, "reports", "2026-11-03")
+    );
+    let without = dir.path().join("without-snapshot");
+    super::crash::copy_tree(&lake, &without);
+    for table in [
+        "daily_reports",
+        "daily_policy_states",
+        "daily_setting_states",
+    ] {
+        std::fs::remove_dir_all(without.join(table)).unwrap();
+    }
+    let late_seen = snapshot_queries_csv(&lake, "2026-11-03");
+    assert_eq!(late_seen, snapshot_queries_csv(&without, "2026-11-03"));
+    assert!(
+        late_seen
+            .iter()
+            .any(|(_, csv)| csv.contains("2026-11-03T23:59:59Z,false,noncompliant")),
+        "the late report is the device's latest on its day"
+    );
+    // The next compaction rebuilds that day's snapshot, and only that one.
+    let o = compact(&lake, &[]);
+    assert!(stderr(&o).contains(" snapshots=1"), "{}", stderr(&o));
+    assert!(
+        rows_of_day(&lake, "day_end_reports", "2026-11-03")
+            < rows_of_day(&lake, "reports", "2026-11-03")
+    );
+    assert_eq!(late_seen, snapshot_queries_csv(&lake, "2026-11-03"));
 }
 
 #[test]

@@ -43,7 +43,7 @@ const PAUSE_POINTS: &[&str] = &[
 const TIMED_KILLS: u32 = 12;
 
 /// Copies a folder tree (the lake as it was before the run).
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
