@@ -110,7 +110,9 @@ pub enum Command {
         Views as of the newest day: latest_reports, current_policy_states, \
         current_setting_states, device_status, device_keys (Intune device id to device), \
         keyed_reports, inventory_status, device_exception_status; current_exceptions \
-        (the exceptions in force).\n\n\
+        (the exceptions in force). day_end_reports, day_end_policy_states, \
+        day_end_setting_states: what the snapshot views read, each day from the \
+        compacted daily snapshot where it is valid (docs/compaction.md).\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are \
