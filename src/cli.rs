@@ -204,7 +204,7 @@ pub enum Command {
     )]
     Compact {
         /// The lake folder
-        #[arg(long, value_name = "LAKE")]
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder)]
         lake: PathBuf,
         /// Only list the partitions that would be merged; change nothing
         #[arg(long)]
@@ -347,6 +347,17 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is out of range"))
 }
 
+/// A lake that is written is a folder: its commits rely on a file system's
+/// atomic rename and locks, which object storage does not have.
+fn lake_folder(s: &str) -> Result<PathBuf, String> {
+    match s.parse::<Location>()? {
+        Location::Dir(dir) => Ok(dir),
+        Location::S3(_) => Err(format!(
+            "`{s}` is object storage: posture writes a lake folder, then publishes it (docs/scale-out.md, \"The lake on S3\")"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_size;
@@ -361,16 +372,5 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert!(parse_size("MiB").is_err());
         assert!(parse_size("99999999999TiB").is_err());
-    }
-}
-
-/// A lake that is written is a folder: its commits rely on a file system's
-/// atomic rename and locks, which object storage does not have.
-fn lake_folder(s: &str) -> Result<PathBuf, String> {
-    match s.parse::<Location>()? {
-        Location::Dir(dir) => Ok(dir),
-        Location::S3(_) => Err(format!(
-            "`{s}` is object storage: posture writes a lake folder, then publishes it (docs/scale-out.md, \"The lake on S3\")"
-        )),
     }
 }

@@ -5,18 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use super::{column, generated_inbox, ingest, lake_files, posture, run, stderr, table_counts};
-
-/// The names of the built-in named queries, from `posture query --list`.
-fn named_queries() -> Vec<String> {
-    let o = run(&["query", "--lake", "unused", "--list"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
-        .collect()
-}
+use super::{
+    column, generated_inbox, ingest, lake_files, named_queries, posture, stderr, table_counts,
+};
 
 /// Every named query's CSV (`--days 7` for those that span days), with
 /// `extra` arguments.
