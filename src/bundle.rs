@@ -62,10 +62,12 @@ pub fn write(
     Ok((input.as_of, manifest))
 }
 
-/// Every Parquet file of the lake with its SHA-256: what the numbers came from.
+/// Every Parquet file of the lake with its SHA-256: what the numbers came
+/// from (the compacted daily snapshot's included, docs/compaction.md).
 fn lake_files(lake_dir: &Path) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
-    for table in Table::ALL {
+    let snapshot = Table::SNAPSHOT.map(|(_, daily)| daily);
+    for table in Table::ALL.into_iter().chain(snapshot) {
         for file in lake::table_files(lake_dir, table)? {
             let relative = file.strip_prefix(lake_dir).unwrap_or(&file);
             files.push((

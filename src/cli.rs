@@ -110,7 +110,9 @@ pub enum Command {
         Views as of the newest day: latest_reports, current_policy_states, \
         current_setting_states, device_status, device_keys (Intune device id to device), \
         keyed_reports, inventory_status, device_exception_status; current_exceptions \
-        (the exceptions in force).\n\n\
+        (the exceptions in force). day_end_reports, day_end_policy_states, \
+        day_end_setting_states: what the snapshot views read, each day from the \
+        compacted daily snapshot where it is valid (docs/compaction.md).\n\n\
         Example:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are \
@@ -181,6 +183,32 @@ pub enum Command {
         /// The exceptions CSV
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+    /// Merge each partition's small files into one (one atomic commit)
+    #[command(
+        long_about = "Merge each partition's small files into one, in one atomic commit.\n\n\
+        Every ingest adds one Parquet file per table and touched day, so a lake fed every \
+        90 minutes holds many small files per day, and every query opens them all. `posture \
+        compact` rewrites each `date=` partition that holds more than one file as one file, \
+        sorted and compressed as ingest writes, for every table. The rows are the same (it \
+        checks the counts and fails, committing nothing, if they differ); queries give the same \
+        results; later ingests still recognise duplicates.",
+        after_help = "It takes the lake's writer lock (an ingest waits for it, and it for an \
+        ingest). Readers see the lake before or after, never half: a crash leaves the old \
+        files or the merged ones, and the next posture command finishes a committed \
+        compaction. It ends with the line\n  \
+        compacted: partitions=P files=BEFORE->AFTER bytes=BEFORE->AFTER rows=R\n\n\
+        Run it after ingest, e.g. nightly; it is a no-op (exit 0) when every partition \
+        already holds one file. See docs/compaction.md.\n\n\
+        Examples:\n  posture compact --lake lake/ --dry-run\n  posture compact --lake lake/"
+    )]
+    Compact {
+        /// The lake folder
+        #[arg(long, value_name = "LAKE", value_parser = lake_folder())]
+        lake: PathBuf,
+        /// Only list the partitions that would be merged; change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Check a report bundle against its manifest
     Verify {
@@ -319,23 +347,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is out of range"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes_take_binary_units() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
-        assert_eq!(parse_size("16mib"), Ok(16 << 20));
-        assert_eq!(parse_size("2G"), Ok(2 << 30));
-        assert!(parse_size("0").is_err());
-        assert!(parse_size("12 parsecs").is_err());
-        assert!(parse_size("MiB").is_err());
-        assert!(parse_size("99999999999TiB").is_err());
-    }
-}
-
 /// `--lake` of the reading commands: a folder or an `s3://` URL. The
 /// error is clap's own but without the value, which may hold a secret.
 #[derive(Clone)]
@@ -381,4 +392,21 @@ fn lake_folder() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
         Location::Dir(dir) => dir,
         Location::S3(_) => unreachable!("refused by the parser"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("16mib"), Ok(16 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+        assert!(parse_size("99999999999TiB").is_err());
+    }
 }

@@ -20,13 +20,15 @@ use std::io;
 use std::sync::Mutex;
 use std::sync::OnceLock;
 
-/// The named points, in the order an ingest passes them.
+/// The named points, in the order an ingest (or a compaction) passes them.
 pub const POINTS: &[&str] = &[
     // A Parquet file of the run is half written in `_staging/` (its
     // row groups written, its footer not).
     "mid-parquet-write",
     // A batch of rows has been written out to staged files.
     "after-flush",
+    // A compaction has staged the merged file of one partition.
+    "after-compact-partition",
     // Every file is staged and `COMMIT.tmp` is synced; the commit rename
     // has not happened.
     "before-commit-rename",
@@ -34,6 +36,8 @@ pub const POINTS: &[&str] = &[
     "after-commit-rename",
     // One file of the run has been moved into the lake, the others not.
     "mid-move",
+    // A compaction has deleted one of the files it replaces, not the others.
+    "mid-remove",
     // Every file is in place; the staging folder is still there.
     "before-staging-removed",
 ];

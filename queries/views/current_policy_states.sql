@@ -31,7 +31,7 @@ FROM (
                 p.policy_type DESC
         ) AS precedence
     FROM latest_reports l
-    JOIN policy_states p
+    JOIN day_end_policy_states p
         ON p.report_id = l.report_id
         AND p.device_id = l.source_device_id
         AND p.observed_at = l.observed_at

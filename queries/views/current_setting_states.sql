@@ -14,7 +14,7 @@ SELECT
     s.expected,
     s.actual
 FROM latest_reports l
-JOIN setting_states s
+JOIN day_end_setting_states s
     ON s.report_id = l.report_id
     AND s.device_id = l.source_device_id
     AND s.observed_at = l.observed_at

@@ -1,7 +1,8 @@
 -- keyed_reports: `reports` with each report's device_id replaced by the
 -- device it stands for (device_keys); source_device_id keeps the id the
 -- report carries, which its policy and setting rows are filed under. Agent
--- reports keep their own device_id.
+-- reports keep their own device_id. day_end_keyed_reports is the same
+-- over day_end_reports: change both together.
 CREATE VIEW keyed_reports AS
 SELECT
     report_id,

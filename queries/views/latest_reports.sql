@@ -12,6 +12,9 @@
 --
 -- Devices are those of keyed_reports: an Intune export's report counts for
 -- the machine it is matched to; source_device_id is the id its rows carry.
+-- It reads day_end_keyed_reports, keyed_reports cut to what this view needs:
+-- for a day with a valid compacted snapshot, only each device's last report
+-- of that day (docs/compaction.md); the same reports win either way.
 CREATE VIEW latest_reports AS
 WITH last_of_day AS (
     SELECT
@@ -32,7 +35,7 @@ WITH last_of_day AS (
                 PARTITION BY device_id, date
                 ORDER BY observed_at DESC, report_id DESC
             ) AS recency
-        FROM keyed_reports
+        FROM day_end_keyed_reports
     ) ranked
     WHERE recency = 1
 )

@@ -3,8 +3,13 @@
 //! A run writes its files under `LAKE/_staging/<run>/` (invisible to readers:
 //! they list `LAKE/<table>/`, and Hive readers skip `_` names). To commit, it
 //! writes the list of its files to `COMMIT` with an atomic rename; that
-//! rename is the commit point. Then it moves each file into place and removes
-//! the staging folder. A crash before the rename leaves a staging folder
+//! rename is the commit point. Then it moves each file into place, deletes
+//! the lake files the run replaces (`posture compact`), and removes the
+//! staging folder.
+//!
+//! `COMMIT` has one line per file: a bare lake-relative path is a file to
+//! add (the only kind of line before compaction existed, so older commits
+//! still on disk read the same), `remove:PATH` a file to delete. A crash before the rename leaves a staging folder
 //! without `COMMIT`: rolled back (deleted) by the next writer. A crash after
 //! it leaves one with `COMMIT`: rolled forward by the next posture command,
 //! reader or writer. Moving files in takes `_commit.lock` exclusively, and
@@ -20,6 +25,9 @@ pub const STAGING_DIR: &str = "_staging";
 const COMMIT_FILE: &str = "COMMIT";
 const WRITER_LOCK: &str = "_writer.lock";
 const COMMIT_LOCK: &str = "_commit.lock";
+/// The prefix of a `COMMIT` line naming a lake file the commit deletes.
+/// Table names hold no `:`, so no file to add starts with it.
+const REMOVE_PREFIX: &str = "remove:";
 
 /// Held for the whole of an ingest: one writer per lake at a time.
 #[derive(Debug)]
@@ -127,6 +135,7 @@ pub struct Staging {
     lake: PathBuf,
     dir: PathBuf,
     files: Vec<String>,
+    removals: Vec<String>,
 }
 
 impl Staging {
@@ -137,6 +146,7 @@ impl Staging {
             lake: lake.to_path_buf(),
             dir,
             files: Vec::new(),
+            removals: Vec::new(),
         })
     }
 
@@ -154,8 +164,20 @@ impl Staging {
         Ok((path, file))
     }
 
+    /// Where the file created at `relative` is staged.
+    pub fn path_of(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+
+    /// Names a file of the lake (its lake-relative path, `/`-separated)
+    /// that the commit deletes once its own files are in place: the inputs
+    /// a compaction replaces.
+    pub fn remove(&mut self, relative: &str) {
+        self.removals.push(relative.to_owned());
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.removals.is_empty()
     }
 
     /// The commit point: after this returns, the run is in the lake, whatever
@@ -164,6 +186,11 @@ impl Staging {
         let _ = lock;
         let mut list = String::new();
         for f in &self.files {
+            list.push_str(f);
+            list.push('\n');
+        }
+        for f in &self.removals {
+            list.push_str(REMOVE_PREFIX);
             list.push_str(f);
             list.push('\n');
         }
@@ -213,14 +240,24 @@ impl Drop for Staging {
     }
 }
 
-/// Moves every file named in `run/COMMIT` into the lake. Idempotent: a file
-/// already moved (by a run that crashed half-way through) is skipped.
+/// Moves every file named in `run/COMMIT` into the lake, then deletes the
+/// lake files it names for removal. Idempotent: a file already moved or
+/// deleted (by a run that crashed half-way through) is skipped. The caller
+/// holds the commit lock exclusively, so no reader lists the lake between
+/// the first move and the last deletion: it sees the files the commit
+/// replaces or the ones that replace them, never both, never neither.
 fn move_into_place(lake: &Path, run: &Path) -> Result<()> {
     let list_path = run.join(COMMIT_FILE);
     let list = fs::read_to_string(&list_path)
         .with_context(|| format!("cannot read `{}`", list_path.display()))?;
     let mut parents: Vec<PathBuf> = Vec::new();
-    for relative in list.lines().filter(|l| !l.is_empty()) {
+    let mut removals = Vec::new();
+    for line in list.lines().filter(|l| !l.is_empty()) {
+        if let Some(relative) = line.strip_prefix(REMOVE_PREFIX) {
+            removals.push(relative);
+            continue;
+        }
+        let relative = line;
         let from = run.join(relative);
         let to = lake.join(relative);
         if !from.exists() {
@@ -236,6 +273,24 @@ fn move_into_place(lake: &Path, run: &Path) -> Result<()> {
         }
         crate::fault::point("mid-move")
             .with_context(|| format!("cannot move `{}` into the lake", run.display()))?;
+    }
+    for relative in removals {
+        let path = lake.join(relative);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot remove `{}`", path.display()));
+            }
+        }
+        let parent = path
+            .parent()
+            .expect("lake files live in a partition folder");
+        if !parents.iter().any(|p| p == parent) {
+            parents.push(parent.to_path_buf());
+        }
+        crate::fault::point("mid-remove")
+            .with_context(|| format!("cannot remove `{}`", path.display()))?;
     }
     for parent in &parents {
         sync_dir(parent)?;
@@ -254,5 +309,130 @@ fn sync_dir(dir: &Path) -> Result<()> {
         // Some file systems refuse fsync on a directory; nothing to gain there.
         Err(e) if e.kind() == io::ErrorKind::InvalidInput => Ok(()),
         Err(e) => Err(e).with_context(|| format!("cannot sync `{}`", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(path: &Path, text: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    /// A lake with two files in one partition, and a committed run that
+    /// merges them into one: staged, listed in `COMMIT`, not yet moved.
+    fn lake_with_committed_merge() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().to_path_buf();
+        write(&lake.join("reports/date=2026-11-01/a.parquet"), "a");
+        write(&lake.join("reports/date=2026-11-01/b.parquet"), "b");
+        let run = lake.join(STAGING_DIR).join("run-1");
+        write(&run.join("reports/date=2026-11-01/ab.parquet"), "ab");
+        write(
+            &run.join(COMMIT_FILE),
+            "reports/date=2026-11-01/ab.parquet\n\
+             remove:reports/date=2026-11-01/a.parquet\n\
+             remove:reports/date=2026-11-01/b.parquet\n",
+        );
+        (dir, lake)
+    }
+
+    fn partition(lake: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(lake.join("reports/date=2026-11-01"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn roll_forward_adds_then_removes() {
+        let (_dir, lake) = lake_with_committed_merge();
+        recover(&lake, false).unwrap();
+        assert_eq!(partition(&lake), ["ab.parquet"]);
+        assert!(!lake.join(STAGING_DIR).join("run-1").exists());
+    }
+
+    #[test]
+    fn roll_forward_after_a_crash_half_way_is_idempotent() {
+        // Crashed after the move and one of the two removals.
+        let (_dir, lake) = lake_with_committed_merge();
+        let run = lake.join(STAGING_DIR).join("run-1");
+        fs::rename(
+            run.join("reports/date=2026-11-01/ab.parquet"),
+            lake.join("reports/date=2026-11-01/ab.parquet"),
+        )
+        .unwrap();
+        fs::remove_file(lake.join("reports/date=2026-11-01/a.parquet")).unwrap();
+        recover(&lake, true).unwrap();
+        assert_eq!(partition(&lake), ["ab.parquet"]);
+        assert_eq!(
+            fs::read_to_string(lake.join("reports/date=2026-11-01/ab.parquet")).unwrap(),
+            "ab"
+        );
+        // And once more, with the staging folder still there but emptied.
+        let (_dir2, lake2) = lake_with_committed_merge();
+        let run2 = lake2.join(STAGING_DIR).join("run-1");
+        recover(&lake2, false).unwrap();
+        fs::create_dir_all(&run2).unwrap();
+        write(
+            &run2.join(COMMIT_FILE),
+            "reports/date=2026-11-01/ab.parquet\nremove:reports/date=2026-11-01/a.parquet\n",
+        );
+        recover(&lake2, false).unwrap();
+        assert_eq!(partition(&lake2), ["ab.parquet"]);
+    }
+
+    #[test]
+    fn an_uncommitted_merge_rolls_back_and_removes_nothing() {
+        let (_dir, lake) = lake_with_committed_merge();
+        let run = lake.join(STAGING_DIR).join("run-1");
+        fs::rename(run.join(COMMIT_FILE), run.join("COMMIT.tmp")).unwrap();
+        // A reader leaves it alone (a writer may still be at work)...
+        recover(&lake, false).unwrap();
+        assert!(run.exists());
+        // ...the next writer throws it away.
+        recover(&lake, true).unwrap();
+        assert!(!run.exists());
+        assert_eq!(partition(&lake), ["a.parquet", "b.parquet"]);
+    }
+
+    #[test]
+    fn commits_without_removals_read_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let run = lake.join(STAGING_DIR).join("run-0");
+        write(&run.join("reports/date=2026-11-01/x.parquet"), "x");
+        write(
+            &run.join(COMMIT_FILE),
+            "reports/date=2026-11-01/x.parquet\n",
+        );
+        recover(lake, true).unwrap();
+        assert_eq!(partition(lake), ["x.parquet"]);
+    }
+
+    #[test]
+    fn staging_commits_its_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        write(&lake.join("reports/date=2026-11-01/old.parquet"), "old");
+        let writer = lock_for_writing(lake).unwrap();
+        let mut staging = Staging::new(lake, "run-2").unwrap();
+        let (_, mut file) = staging
+            .create("reports/date=2026-11-01/new.parquet")
+            .unwrap();
+        file.write_all(b"new").unwrap();
+        staging.remove("reports/date=2026-11-01/old.parquet");
+        staging.commit(&writer).unwrap();
+        assert_eq!(partition(lake), ["new.parquet"]);
+        assert!(
+            fs::read_dir(lake.join(STAGING_DIR))
+                .unwrap()
+                .next()
+                .is_none()
+        );
     }
 }

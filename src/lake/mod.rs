@@ -2,6 +2,8 @@
 //! zstd, sorted by device and time inside each file, committed atomically.
 
 mod commit;
+mod compact;
+mod snapshot;
 mod tables;
 
 use std::collections::HashSet;
@@ -22,6 +24,8 @@ use datafusion::parquet::file::metadata::SortingColumn;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
+pub use compact::{CompactSummary, compact};
+pub use snapshot::valid_snapshot_days;
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;

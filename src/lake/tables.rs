@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 pub const PARTITION_COLUMN: &str = "date";
 
 /// A lake table: where it lives and how its files are sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Table {
     Reports,
     PolicyStates,
@@ -22,6 +22,13 @@ pub enum Table {
     FirewallStatus,
     DeviceInventory,
     Exceptions,
+    /// The compacted daily snapshot (docs/compaction.md): per `date=`
+    /// partition, the rows of each device's last report of that day, written
+    /// by `posture compact`. Not in [`Table::ALL`]: a snapshot partition is
+    /// read only while it is valid, through the `day_end_*` tables.
+    DailyReports,
+    DailyPolicyStates,
+    DailySettingStates,
 }
 
 impl Table {
@@ -35,6 +42,13 @@ impl Table {
         Table::FirewallStatus,
         Table::DeviceInventory,
         Table::Exceptions,
+    ];
+
+    /// The snapshot tables, each beside the table it is cut from.
+    pub const SNAPSHOT: [(Table, Table); 3] = [
+        (Table::Reports, Table::DailyReports),
+        (Table::PolicyStates, Table::DailyPolicyStates),
+        (Table::SettingStates, Table::DailySettingStates),
     ];
 
     /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
@@ -67,6 +81,9 @@ impl Table {
             Table::FirewallStatus => "firewall_status",
             Table::DeviceInventory => "device_inventory",
             Table::Exceptions => "exceptions",
+            Table::DailyReports => "daily_reports",
+            Table::DailyPolicyStates => "daily_policy_states",
+            Table::DailySettingStates => "daily_setting_states",
         }
     }
 
@@ -77,6 +94,9 @@ impl Table {
     /// newest `load_id` is the set in force, see docs/exceptions.md).
     pub fn schema(self) -> SchemaRef {
         let fields = match self {
+            Table::DailyReports => return Table::Reports.schema(),
+            Table::DailyPolicyStates => return Table::PolicyStates.schema(),
+            Table::DailySettingStates => return Table::SettingStates.schema(),
             Table::Reports => vec![
                 text("report_id", false),
                 text("tenant_id", false),
@@ -228,9 +248,11 @@ impl Table {
     /// the Parquet metadata so that readers can use it.
     pub fn sort_columns(self) -> &'static [&'static str] {
         match self {
-            Table::Reports => &["device_id", "observed_at", "report_id"],
-            Table::PolicyStates => &["device_id", "observed_at", "report_id", "policy_id"],
-            Table::SettingStates => &[
+            Table::Reports | Table::DailyReports => &["device_id", "observed_at", "report_id"],
+            Table::PolicyStates | Table::DailyPolicyStates => {
+                &["device_id", "observed_at", "report_id", "policy_id"]
+            }
+            Table::SettingStates | Table::DailySettingStates => &[
                 "device_id",
                 "observed_at",
                 "report_id",

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 9] = [
+pub const VIEWS: [(&str, &str); 10] = [
     (
         "device_keys",
         include_str!("../../queries/views/device_keys.sql"),
@@ -14,6 +14,10 @@ pub const VIEWS: [(&str, &str); 9] = [
     (
         "keyed_reports",
         include_str!("../../queries/views/keyed_reports.sql"),
+    ),
+    (
+        "day_end_keyed_reports",
+        include_str!("../../queries/views/day_end_keyed_reports.sql"),
     ),
     (
         "latest_reports",

@@ -78,6 +78,10 @@ pub struct Engine {
     /// The newest day of `reports` that holds a file (the cluster check).
     newest_reports: Option<NaiveDate>,
     engine: EngineKind,
+    /// The days whose compacted daily snapshot is valid (docs/compaction.md),
+    /// as the `date` column holds them; read under the lock. Empty for an
+    /// object-store lake: its raw partitions are read.
+    snapshot_days: Vec<String>,
     /// A folder lake's shared lock; an object store has no locks (a lake is
     /// published there whole, docs/scale-out.md).
     _lock: Option<lake::ReadLock>,
@@ -128,6 +132,7 @@ impl Engine {
             ));
         }
         let lock = lake::lock_for_reading(lake_dir)?;
+        let snapshot_days = lake::valid_snapshot_days(lake_dir)?;
         let newest = newest_partition(lake_dir)?;
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
@@ -143,6 +148,7 @@ impl Engine {
             as_of,
             newest_reports: newest_partition_of(lake_dir, Table::Reports)?,
             engine: EngineKind::Local,
+            snapshot_days,
             _lock: Some(lock),
         })
     }
@@ -170,6 +176,7 @@ impl Engine {
             as_of: as_of.unwrap_or(newest),
             newest_reports,
             engine: EngineKind::Local,
+            snapshot_days: Vec::new(),
             _lock: None,
         })
     }
@@ -303,6 +310,7 @@ impl Engine {
                 ctx.register_table(table.name(), provider)?;
             }
         }
+        self.register_day_end_tables(&ctx, cut).await?;
         ctx.register_table(
             "snapshot_days",
             snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
@@ -314,6 +322,35 @@ impl Engine {
                 .with_context(|| format!("cannot create the view `{name}`"))?;
         }
         Ok(ctx)
+    }
+
+    /// `day_end_reports`, `day_end_policy_states`, `day_end_setting_states`:
+    /// for each day, the valid snapshot partition of the day (each device's
+    /// last report of the day, with its rows) or else the raw partition. The
+    /// views that need only each day's last report read these
+    /// (docs/compaction.md); the same rows win there as in the raw tables.
+    async fn register_day_end_tables(&self, ctx: &SessionContext, cut: bool) -> Result<()> {
+        for (raw, daily) in Table::SNAPSHOT {
+            let name = format!("day_end_{}", raw.name());
+            let raw_rows = ctx.table(raw.name()).await?;
+            if self.snapshot_days.is_empty() {
+                ctx.register_table(name, raw_rows.into_view())?;
+                continue;
+            }
+            let days: Vec<Expr> = self.snapshot_days.iter().map(lit).collect();
+            let mut snapshot = ctx
+                .read_table(listing_table(ctx, &self.lake, daily)?)?
+                .filter(col(PARTITION_COLUMN).in_list(days.clone(), false))?;
+            if cut {
+                let as_of = self.as_of.format("%Y-%m-%d").to_string();
+                snapshot = snapshot.filter(col(PARTITION_COLUMN).lt_eq(lit(as_of)))?;
+            }
+            let rows = raw_rows
+                .filter(col(PARTITION_COLUMN).in_list(days, true))?
+                .union(snapshot)?;
+            ctx.register_table(name, rows.into_view())?;
+        }
+        Ok(())
     }
 
     /// Runs a named query of `queries/`.

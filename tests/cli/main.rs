@@ -8,6 +8,7 @@
 mod changes;
 #[cfg(feature = "ballista")]
 mod cluster;
+mod compact;
 mod crash;
 mod fuzz;
 mod hostile;
