@@ -6,15 +6,18 @@
 #
 # usage: bench/load.sh [DEVICES] [DAYS] [CHECKINS_PER_DAY]
 #   defaults 10000 14 15: about 2.1 million reports, 11 GB of NDJSON.
-#   10 million reports: bench/load.sh 10000 67 15 (about 53 GB of disk for
-#   the inbox; see docs/benchmarks.md for why the recorded run is smaller).
+#   10 million reports: BENCH_GZIP=1 bench/load.sh 10000 67 15 (gzip files
+#   in the inbox: about 0.6 GB of disk per million reports instead of 5.3).
 # needs: a release build (cargo build --release), GNU time, ~6 GB of disk per
-#   million reports in BENCH_DIR (default /var/tmp/posture-load)
+#   million reports in BENCH_DIR (default /var/tmp/posture-load), or about
+#   0.8 GB with BENCH_GZIP=1 (inbox and lake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-10000}
 days=${2:-14}
 checkins=${3:-15}
+gzip=() kind=NDJSON
+if [ "${BENCH_GZIP:-0}" = 1 ]; then gzip=(--gzip) kind=NDJSON.gz; fi
 target=${CARGO_TARGET_DIR:-target}
 posture="$target/release/posture"
 [ -x "$posture" ] || { echo "build it first: cargo build --release" >&2; exit 1; }
@@ -24,13 +27,13 @@ trap 'rm -rf "$work"' EXIT
 
 echo "== generate: $devices devices x $days days x $checkins check-ins/day"
 /usr/bin/time -f "generate: %e s" "$posture" generate --out "$work/inbox" --devices "$devices" \
-  --days "$days" --checkins-per-day "$checkins" --seed 7
+  --days "$days" --checkins-per-day "$checkins" --seed 7 "${gzip[@]}"
 bytes=$(du -sb "$work/inbox" | cut -f1)
 sync
 
 # A lake that already holds one day, so that "before" is not empty: the
 # first day's files, ingested first.
-first_day=$(find "$work/inbox" -name '*.ndjson' | sort | head -1)
+first_day=$(find "$work/inbox" -name '*.ndjson*' | sort | head -1)
 "$posture" ingest --lake "$work/lake" "$first_day" 2> "$work/first.err"
 q='SELECT (SELECT count(*) FROM reports) AS r, (SELECT count(*) FROM policy_states) AS p, (SELECT count(*) FROM setting_states) AS s'
 before=$("$posture" sql --lake "$work/lake" --format csv "$q" | tail -1)
@@ -61,7 +64,7 @@ grep '^ingested:' "$work/ingest.err"
 reports=$(grep '^ingested:' "$work/ingest.err" | sed 's/.*read=\([0-9]*\).*/\1/')
 secs=$(grep 'Elapsed (wall clock)' "$work/time" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
 rss=$(grep 'Maximum resident set size' "$work/time" | awk '{print $NF}')
-printf '| reports read | NDJSON (MiB) | seconds | reports/s | MiB/s | peak RSS (MiB) |\n| --- | --- | --- | --- | --- | --- |\n'
+printf '| reports read | %s (MiB) | seconds | reports/s | MiB/s | peak RSS (MiB) |\n| --- | --- | --- | --- | --- | --- |\n' "$kind"
 printf '| %s | %.0f | %.0f | %.0f | %.1f | %.0f |\n' "$reports" "$(echo "$bytes / 1048576" | bc -l)" "$secs" \
   "$(echo "$reports / $secs" | bc -l)" "$(echo "$bytes / 1048576 / $secs" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
 echo "lake: $(du -sh "$work/lake" | cut -f1)"

@@ -136,7 +136,10 @@ impl Engine {
         let newest = newest_partition(lake_dir)?;
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
-            (None, Some(day)) => day,
+            (None, Some(day)) => {
+                warn_if_future(lake_dir, day);
+                day
+            }
             (None, None) => bail!(crate::Hinted::new(
                 format!("the lake `{}` holds no reports yet", lake_dir.display()),
                 "ingest some with `posture ingest --lake LAKE INBOX`",
@@ -515,6 +518,21 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?)
+}
+
+/// The default as-of day follows the newest report, as the spec says, so
+/// one agent with a clock years ahead moves every snapshot to that day (and
+/// every other device looks stale). The rule stands; the surprise is said.
+fn warn_if_future(lake_dir: &Path, newest: NaiveDate) {
+    let today = chrono::Utc::now().date_naive();
+    if newest > today + TimeDelta::days(1) {
+        eprintln!(
+            "warning: the lake `{}` holds reports dated {newest}, after today ({today}); the default --as-of is that day\n\
+             hint: pass --as-of, and look for a device whose clock is wrong: \
+             posture sql --lake LAKE \"SELECT device_id, observed_at FROM reports WHERE date > '{today}'\"",
+            lake_dir.display()
+        );
+    }
 }
 
 /// The newest `date=` partition of `reports` or a vendor table that holds a

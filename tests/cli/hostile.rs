@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::{column, counts, lake_in, posture, sql, stderr, summary};
+use super::{column, counts, lake_in, posture, run, sql, stderr, summary};
 
 fn hostile(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -193,6 +193,16 @@ fn the_hostile_corpus_lands_what_it_can_and_quarantines_the_rest() {
             ("year-9999", "9999-12-31T23:59:59.999999Z", "9999-12-31"),
         ]
     );
+    // The default as-of day follows the newest report, even one from a
+    // clock years ahead: the rule stands, and it is said on stderr.
+    let q = run(&["query", "--lake", lake.to_str().unwrap(), "stale_devices"]);
+    assert!(q.status.success(), "{}", stderr(&q));
+    assert!(
+        stderr(&q).contains("holds reports dated 9999-12-31, after today"),
+        "{}",
+        stderr(&q)
+    );
+    assert!(stderr(&q).contains("as of 9999-12-31"), "{}", stderr(&q));
 
     // Empty, zero-byte, blank, BOM-only files and an empty array: nothing
     // read, nothing lost, each logged. An array that never closes is one
