@@ -137,7 +137,7 @@ impl Engine {
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
             (None, Some(day)) => {
-                warn_if_future(lake_dir, day);
+                warn_if_future(&lake_dir.display(), day);
                 day
             }
             (None, None) => bail!(crate::Hinted::new(
@@ -176,7 +176,10 @@ impl Engine {
         Ok(Engine {
             lake: Location::S3(url.clone()),
             store: Some(store),
-            as_of: as_of.unwrap_or(newest),
+            as_of: as_of.unwrap_or_else(|| {
+                warn_if_future(url, newest);
+                newest
+            }),
             newest_reports,
             engine: EngineKind::Local,
             snapshot_days: Vec::new(),
@@ -523,14 +526,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 /// The default as-of day follows the newest report, as the spec says, so
 /// one agent with a clock years ahead moves every snapshot to that day (and
 /// every other device looks stale). The rule stands; the surprise is said.
-fn warn_if_future(lake_dir: &Path, newest: NaiveDate) {
+fn warn_if_future(lake: &dyn std::fmt::Display, newest: NaiveDate) {
     let today = chrono::Utc::now().date_naive();
     if newest > today + TimeDelta::days(1) {
         eprintln!(
             "warning: the lake `{}` holds reports dated {newest}, after today ({today}); the default --as-of is that day\n\
              hint: pass --as-of, and look for a device whose clock is wrong: \
              posture sql --lake LAKE \"SELECT device_id, observed_at FROM reports WHERE date > '{today}'\"",
-            lake_dir.display()
+            lake
         );
     }
 }
