@@ -25,22 +25,28 @@ work=${BENCH_DIR:-/var/tmp/posture-load}
 rm -rf "$work" && mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
-echo "== generate: $devices devices x $days days x $checkins check-ins/day"
-/usr/bin/time -f "generate: %e s" "$posture" generate --out "$work/inbox" --devices "$devices" \
-  --days "$days" --checkins-per-day "$checkins" --seed 7 "${gzip[@]}"
-bytes=$(du -sb "$work/inbox" | cut -f1)
+# BENCH_INBOX=DIR: an inbox generated before (kept), e.g. by
+#   posture generate --out DIR --devices 10000 --days 67 --checkins-per-day 15 --seed 7 --gzip
+inbox=${BENCH_INBOX:-$work/inbox}
+if [ -z "${BENCH_INBOX:-}" ]; then
+  echo "== generate: $devices devices x $days days x $checkins check-ins/day"
+  /usr/bin/time -f "generate: %e s" "$posture" generate --out "$inbox" --devices "$devices" \
+    --days "$days" --checkins-per-day "$checkins" --seed 7 "${gzip[@]}"
+fi
+bytes=$(du -sb "$inbox" | cut -f1)
+if find "$inbox" -name '*.gz' | grep -q .; then kind=NDJSON.gz; fi
 sync
 
 # A lake that already holds one day, so that "before" is not empty: the
 # first day's files, ingested first.
-first_day=$(find "$work/inbox" -name '*.ndjson*' | sort | head -1)
+first_day=$(find "$inbox" -name '*.ndjson*' | sort | head -1)
 "$posture" ingest --lake "$work/lake" "$first_day" 2> "$work/first.err"
 q='SELECT (SELECT count(*) FROM reports) AS r, (SELECT count(*) FROM policy_states) AS p, (SELECT count(*) FROM setting_states) AS s'
 before=$("$posture" sql --lake "$work/lake" --format csv "$q" | tail -1)
 echo "before: reports,policy_states,setting_states = $before"
 
 echo "== ingest (release, one process, under /usr/bin/time -v)"
-/usr/bin/time -v -o "$work/time" "$posture" ingest --lake "$work/lake" "$work/inbox" 2> "$work/ingest.err" &
+/usr/bin/time -v -o "$work/time" "$posture" ingest --lake "$work/lake" "$inbox" 2> "$work/ingest.err" &
 pid=$!
 # Query while the ingest runs; each answer must be "before" or "after".
 samples=0
