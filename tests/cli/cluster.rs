@@ -69,6 +69,16 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("snapshot");
     ingest(&snapshot, &[&snapshot_fixture()]);
+    // Vendor exports and exceptions, so that their queries have rows too.
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    ingest(&snapshot, &[&fixtures.join("vendor")]);
+    let o = posture()
+        .args(["exceptions", "--lake"])
+        .arg(&snapshot)
+        .arg(fixtures.join("history/exceptions.csv"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
     let names = named_queries();
     assert!(names.len() >= 10, "{names:?}");
     let mut with_rows = 0;
@@ -84,21 +94,39 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
         names.len()
     );
 
-    // A generated fleet: more devices, days and files than the fixture.
+    // A generated fleet: more devices, days and files than the fixture;
+    // then compacted, so that the cluster reads the daily snapshot tables.
     let fleet = dir.path().join("fleet");
     ingest(&fleet, &[&generated_inbox(dir.path(), 60)]);
-    for name in [
+    let names = [
         "compliance_by_policy",
         "compliance_by_platform",
         "setting_failures",
         "compliance_trend",
-    ] {
+    ];
+    let mut before = Vec::new();
+    for name in names {
         let local = query(&fleet, "local", name);
         assert!(local.lines().count() > 1, "{name} has no rows");
         assert_eq!(
             query(&fleet, cluster(), name),
             local,
             "{name} on the generated fleet"
+        );
+        before.push(local);
+    }
+    let o = posture()
+        .args(["compact", "--lake"])
+        .arg(&fleet)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(fleet.join("daily_reports").is_dir());
+    for (name, before) in names.into_iter().zip(before) {
+        assert_eq!(
+            query(&fleet, cluster(), name),
+            before,
+            "{name} on the compacted fleet"
         );
     }
 }
