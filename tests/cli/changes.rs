@@ -17,15 +17,6 @@ fn history_lake(dir: &tempfile::TempDir, file: &str) -> PathBuf {
     lake
 }
 
-fn load_exceptions(lake: &Path, file: &Path) -> Output {
-    posture()
-        .args(["exceptions", "--lake"])
-        .arg(lake)
-        .arg(file)
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn changes_lists_each_kind_of_change_since_the_day_before() {
     let dir = tempfile::tempdir().unwrap();

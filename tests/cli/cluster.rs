@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 
-use super::{generated_inbox, ingest, named_queries, posture, stderr};
+use super::{generated_inbox, ingest, load_exceptions, named_queries, posture, stderr};
 
 fn snapshot_fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshot/fleet.ndjson")
@@ -72,12 +72,7 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
     // Vendor exports and exceptions, so that their queries have rows too.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     ingest(&snapshot, &[&fixtures.join("vendor")]);
-    let o = posture()
-        .args(["exceptions", "--lake"])
-        .arg(&snapshot)
-        .arg(fixtures.join("history/exceptions.csv"))
-        .output()
-        .unwrap();
+    let o = load_exceptions(&snapshot, &fixtures.join("history/exceptions.csv"));
     assert!(o.status.success(), "{}", stderr(&o));
     let names = named_queries();
     assert!(names.len() >= 10, "{names:?}");

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use super::{
-    column, generated_inbox, ingest, lake_files, named_queries, posture, stderr, table_counts,
+    column, generated_inbox, ingest, lake_files, load_exceptions, named_queries, posture, stderr,
+    table_counts,
 };
 
 /// Every named query's CSV (`--days 7` for those that span days), with
@@ -130,12 +131,7 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
     let exceptions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/exceptions.csv");
     for _ in 0..2 {
-        let o = posture()
-            .args(["exceptions", "--lake"])
-            .arg(&lake)
-            .arg(&exceptions)
-            .output()
-            .unwrap();
+        let o = load_exceptions(&lake, &exceptions);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let counts = table_counts(&lake);

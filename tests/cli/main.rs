@@ -438,6 +438,16 @@ fn a_missing_input_is_an_error_naming_it() {
     );
 }
 
+/// `posture exceptions --lake LAKE FILE`.
+fn load_exceptions(lake: &Path, file: &Path) -> Output {
+    posture()
+        .args(["exceptions", "--lake"])
+        .arg(lake)
+        .arg(file)
+        .output()
+        .unwrap()
+}
+
 /// The names of the named queries, from `posture query --list`.
 fn named_queries() -> Vec<String> {
     let o = posture()

@@ -31,12 +31,7 @@ fn report_of_a_fleet(dir: &tempfile::TempDir, extra: &[&str]) -> (PathBuf, PathB
         ),
     )
     .unwrap();
-    let o = posture()
-        .args(["exceptions", "--lake"])
-        .arg(&lake)
-        .arg(&exceptions)
-        .output()
-        .unwrap();
+    let o = load_exceptions(&lake, &exceptions);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = dir.path().join("report");
     render(&lake, &out, extra);
