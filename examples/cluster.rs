@@ -16,6 +16,11 @@ use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The scheduler's and executors' logs on stderr, e.g. RUST_LOG=info.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
     // Decoding and planning deep plans recurses deeply.
     tokio::runtime::Builder::new_multi_thread()
         .thread_stack_size(32 << 20)

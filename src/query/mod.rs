@@ -336,27 +336,44 @@ impl Engine {
     /// views that need only each day's last report read these
     /// (docs/compaction.md); the same rows win there as in the raw tables.
     async fn register_day_end_tables(&self, ctx: &SessionContext, cut: bool) -> Result<()> {
+        let as_of = self.as_of.format("%Y-%m-%d").to_string();
+        let in_scope = |day: &String| !cut || *day <= as_of;
         for (raw, daily) in Table::SNAPSHOT {
             let name = format!("day_end_{}", raw.name());
             let raw_rows = ctx.table(raw.name()).await?;
-            // On a Ballista 55 cluster a job over the union of snapshot and
-            // raw days did not finish (docs/scale-out.md): a cluster reads
-            // the raw days, the same rows by construction.
-            if self.snapshot_days.is_empty() || self.engine != EngineKind::Local {
+            let Location::Dir(dir) = &self.lake else {
+                ctx.register_table(name, raw_rows.into_view())?;
+                continue;
+            };
+            // Each side is read only when it has files in this session's
+            // days. An empty side is left out rather than unioned in as an
+            // empty scan: on a Ballista 55 cluster such a union never
+            // finishes (its tasks report different numbers of operator
+            // metrics, docs/scale-out.md). The rows are the same.
+            let snapshot_days: Vec<Expr> = lake::partition_days(dir, daily)?
+                .into_iter()
+                .filter(|day| self.snapshot_days.contains(day) && in_scope(day))
+                .map(lit)
+                .collect();
+            if snapshot_days.is_empty() {
                 ctx.register_table(name, raw_rows.into_view())?;
                 continue;
             }
-            let days: Vec<Expr> = self.snapshot_days.iter().map(lit).collect();
-            let mut snapshot = ctx
+            let snapshot = ctx
                 .read_table(listing_table(ctx, &self.lake, daily)?)?
-                .filter(col(PARTITION_COLUMN).in_list(days.clone(), false))?;
-            if cut {
-                let as_of = self.as_of.format("%Y-%m-%d").to_string();
-                snapshot = snapshot.filter(col(PARTITION_COLUMN).lt_eq(lit(as_of)))?;
-            }
-            let rows = raw_rows
-                .filter(col(PARTITION_COLUMN).in_list(days, true))?
-                .union(snapshot)?;
+                .filter(col(PARTITION_COLUMN).in_list(snapshot_days, false))?;
+            let raw_days: Vec<Expr> = lake::partition_days(dir, raw)?
+                .into_iter()
+                .filter(|day| !self.snapshot_days.contains(day) && in_scope(day))
+                .map(lit)
+                .collect();
+            let rows = if raw_days.is_empty() {
+                snapshot
+            } else {
+                raw_rows
+                    .filter(col(PARTITION_COLUMN).in_list(raw_days, false))?
+                    .union(snapshot)?
+            };
             ctx.register_table(name, rows.into_view())?;
         }
         Ok(())
@@ -416,7 +433,13 @@ impl Engine {
                     "the query was stopped after {} s (--timeout)",
                     bounds.time.as_secs()
                 ),
-                "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS",
+                match self.engine {
+                    EngineKind::Local =>
+                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS",
+                    EngineKind::Cluster(_) =>
+                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS; \
+                        a Ballista 55 job that unions an empty scan with a real one never finishes (docs/scale-out.md)",
+                },
             )),
         }
     }

@@ -4,7 +4,9 @@
 //! `--engine df://127.0.0.1:PORT`. Built only with `--features ballista`.
 
 use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
@@ -51,15 +53,35 @@ fn cluster() -> &'static str {
     })
 }
 
-fn query(lake: &Path, engine: &str, name: &str) -> String {
-    let o = posture()
-        .args([
-            "query", "--format", "csv", "--engine", engine, "--days", "5", "--lake",
-        ])
-        .arg(lake)
-        .arg(name)
-        .output()
+/// Runs `command`, failing the test instead of waiting forever: a Ballista
+/// job that never finishes leaves its client waiting (docs/scale-out.md).
+fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("{command:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn query(lake: &Path, engine: &str, name: &str) -> String {
+    let o = output_within(
+        posture()
+            .args([
+                "query", "--format", "csv", "--engine", engine, "--days", "5", "--lake",
+            ])
+            .arg(lake)
+            .arg(name),
+        Duration::from_secs(600),
+    );
     assert!(o.status.success(), "{name} on {engine}: {}", stderr(&o));
     String::from_utf8(o.stdout).unwrap()
 }
@@ -124,6 +146,43 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
             "{name} on the compacted fleet"
         );
     }
+    let scanned = |lake: &Path| {
+        let o = output_within(
+            posture()
+                .args(["sql", "--format", "csv", "--engine", cluster(), "--lake"])
+                .arg(lake)
+                .arg("EXPLAIN SELECT device_id, observed_at FROM day_end_reports"),
+            Duration::from_secs(600),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let plan = String::from_utf8(o.stdout).unwrap();
+        (plan.contains("/daily_reports/"), plan.contains("/reports/"))
+    };
+    assert_eq!(
+        scanned(&fleet),
+        (true, false),
+        "every day from the snapshot"
+    );
+
+    // Late reports for the last day (its snapshot goes stale) and a new
+    // day: the cluster now reads snapshot days and raw days together.
+    let later = dir.path().join("later");
+    let o = posture()
+        .args(["generate", "--devices", "60", "--days", "2", "--seed", "8"])
+        .args(["--start", "2026-11-07", "--out"])
+        .arg(&later)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    ingest(&fleet, &[&later]);
+    assert_eq!(scanned(&fleet), (true, true), "snapshot and raw days");
+    for name in names {
+        assert_eq!(
+            query(&fleet, cluster(), name),
+            query(&fleet, "local", name),
+            "{name} on snapshot and raw days"
+        );
+    }
 }
 
 #[test]
@@ -161,6 +220,23 @@ fn analysts_sql_is_read_only_on_the_cluster_too() {
         stderr(&refused)
     );
     assert!(!Path::new("/tmp/posture-cluster-copy.csv").exists());
+
+    // A Ballista 55 job that unions an empty scan with a real one never
+    // finishes (docs/scale-out.md): --timeout stops it, and says why.
+    let o = output_within(
+        posture()
+            .args(["sql", "--engine", cluster(), "--timeout", "3", "--lake"])
+            .arg(&lake)
+            .arg(
+                "SELECT d, count(*) FROM (SELECT device_id AS d FROM reports WHERE date = '1999-01-01' \
+                 UNION ALL SELECT device_id AS d FROM reports) GROUP BY d",
+            ),
+        Duration::from_secs(120),
+    );
+    let err = stderr(&o);
+    assert!(!o.status.success());
+    assert!(err.contains("stopped after 3 s"), "{err}");
+    assert!(err.contains("docs/scale-out.md"), "{err}");
 }
 
 #[test]
