@@ -2,10 +2,11 @@
 
 usage: s3_put.py ENDPOINT BUCKET PREFIX LAKE
 
-Creates BUCKET if needed and uploads every Parquet file of LAKE under
-PREFIX, keeping the lake's layout (TABLE/date=YYYY-MM-DD/FILE.parquet) and
-leaving out its locks and staging folder, as `aws s3 sync` with the filters
-of docs/scale-out.md would. Credentials come from the environment.
+Creates BUCKET if needed and uploads every Parquet file of LAKE, and the
+compacted snapshot's `_built_from` sidecars, under PREFIX, keeping the
+lake's layout (TABLE/date=YYYY-MM-DD/FILE) and leaving out its locks and
+staging folder, as `aws s3 sync` with the filters of docs/scale-out.md
+would. Credentials come from the environment.
 """
 
 import os
@@ -23,7 +24,7 @@ uploaded = 0
 for root, dirs, files in os.walk(lake):
     dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
     for name in sorted(files):
-        if name.endswith(".parquet"):
+        if name.endswith(".parquet") or name == "_built_from":
             path = os.path.join(root, name)
             key = f"{prefix}/{os.path.relpath(path, lake)}"
             s3.upload_file(path, bucket, key)

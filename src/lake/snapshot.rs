@@ -36,12 +36,21 @@ const SOURCES: [Table; 3] = [Table::Reports, Table::PolicyStates, Table::Setting
 /// The sources of day `day` (a `date=…` folder name) in `layout`, as the
 /// sidecar holds them.
 fn sources_text(layout: &Layout, day: &str) -> String {
-    let mut names: Vec<&str> = SOURCES
-        .iter()
-        .filter_map(|t| layout.get(&(*t, day.to_owned())))
-        .flatten()
-        .map(|(name, _)| name.as_str())
-        .collect();
+    sidecar_text(
+        SOURCES
+            .iter()
+            .filter_map(|t| layout.get(&(*t, day.to_owned())))
+            .flatten()
+            .map(|(name, _)| name.as_str()),
+    )
+}
+
+/// What the sidecar of a snapshot built from the raw files `names`
+/// (lake-relative, `reports/date=D/….parquet`) holds: the snapshot is valid
+/// while its sidecar equals this for the raw files now in the lake. Object
+/// stores are checked with it too (`query::location`).
+pub fn sidecar_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let mut names: Vec<&str> = names.collect();
     names.sort_unstable();
     names.iter().map(|n| format!("{n}\n")).collect()
 }

@@ -4,6 +4,7 @@
 //! `sql`, `report`) take a URL; writers keep a folder, whose commit protocol
 //! needs a file system (docs/scale-out.md says how to publish a lake).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -16,7 +17,7 @@ use datafusion::object_store::path::Path as StorePath;
 use datafusion::object_store::{ObjectStore, ObjectStoreExt};
 use url::Url;
 
-use crate::lake::{PARTITION_COLUMN, Table};
+use crate::lake::{self, PARTITION_COLUMN, Table};
 
 /// A lake to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +128,67 @@ pub async fn store_files(
         .collect();
     files.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(files)
+}
+
+/// The compacted snapshot of an object-store lake, checked as
+/// `lake::valid_snapshot_days` checks a folder: the days (`YYYY-MM-DD`)
+/// whose `daily_reports/date=D/_built_from` names exactly the raw files of
+/// day D now in the store, and the days holding files of each table of
+/// `Table::SNAPSHOT`.
+pub async fn store_snapshot(
+    store: &dyn ObjectStore,
+    url: &Url,
+) -> Result<(BTreeSet<String>, HashMap<Table, BTreeSet<String>>)> {
+    use futures::{StreamExt, TryStreamExt};
+    let base = url.path().trim_start_matches('/');
+    // Per table, per day, the lake-relative names of its files.
+    let mut names: HashMap<Table, BTreeMap<String, Vec<String>>> = HashMap::new();
+    for table in Table::SNAPSHOT
+        .iter()
+        .flat_map(|(raw, daily)| [*raw, *daily])
+    {
+        let by_day = names.entry(table).or_default();
+        for (day, path) in store_files(store, url, table).await? {
+            let name = path.as_ref().strip_prefix(base).unwrap_or(path.as_ref());
+            let day = day.format("%Y-%m-%d").to_string();
+            by_day.entry(day).or_default().push(name.to_owned());
+        }
+    }
+    let days: HashMap<Table, BTreeSet<String>> = names
+        .iter()
+        .map(|(table, by_day)| (*table, by_day.keys().cloned().collect()))
+        .collect();
+    let candidates: Vec<String> = days[&Table::DailyReports].iter().cloned().collect();
+    let valid = futures::stream::iter(candidates)
+        .map(|day| {
+            let names = &names;
+            async move {
+                let key = StorePath::from_url_path(format!(
+                    "{}{}/{PARTITION_COLUMN}={day}/{}",
+                    url.path(),
+                    Table::DailyReports.name(),
+                    lake::BUILT_FROM
+                ))?;
+                let sidecar = match store.get(&key).await {
+                    Ok(got) => got.bytes().await?,
+                    Err(datafusion::object_store::Error::NotFound { .. }) => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                let raw = Table::SNAPSHOT
+                    .iter()
+                    .filter_map(|(raw, _)| names[raw].get(&day))
+                    .flatten()
+                    .map(String::as_str);
+                let fresh = sidecar.as_ref() == lake::sidecar_text(raw).as_bytes();
+                anyhow::Ok(fresh.then_some(day))
+            }
+        })
+        .buffer_unordered(16)
+        .try_filter_map(|day| async move { Ok(day) })
+        .try_collect()
+        .await
+        .with_context(|| format!("cannot read the snapshot sidecars of `{url}`"))?;
+    Ok((valid, days))
 }
 
 /// The day of `TABLE/date=YYYY-MM-DD/FILE`, or None for any other path.

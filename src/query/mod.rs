@@ -8,6 +8,7 @@ mod functions;
 mod location;
 pub mod output;
 
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,9 +80,10 @@ pub struct Engine {
     newest_reports: Option<NaiveDate>,
     engine: EngineKind,
     /// The days whose compacted daily snapshot is valid (docs/compaction.md),
-    /// as the `date` column holds them; read under the lock. Empty for an
-    /// object-store lake: its raw partitions are read.
-    snapshot_days: Vec<String>,
+    /// as the `date` column holds them; read under the lock.
+    snapshot_days: BTreeSet<String>,
+    /// The days holding files of each table of `Table::SNAPSHOT`.
+    table_days: HashMap<Table, BTreeSet<String>>,
     /// A folder lake's shared lock; an object store has no locks (a lake is
     /// published there whole, docs/scale-out.md).
     _lock: Option<lake::ReadLock>,
@@ -132,7 +134,14 @@ impl Engine {
             ));
         }
         let lock = lake::lock_for_reading(lake_dir)?;
-        let snapshot_days = lake::valid_snapshot_days(lake_dir)?;
+        let snapshot_days = lake::valid_snapshot_days(lake_dir)?.into_iter().collect();
+        let mut table_days = HashMap::new();
+        for table in Table::SNAPSHOT
+            .iter()
+            .flat_map(|(raw, daily)| [*raw, *daily])
+        {
+            table_days.insert(table, lake::partition_days(lake_dir, table)?);
+        }
         let newest = newest_partition(lake_dir)?;
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
@@ -152,6 +161,7 @@ impl Engine {
             newest_reports: newest_partition_of(lake_dir, Table::Reports)?,
             engine: EngineKind::Local,
             snapshot_days,
+            table_days,
             _lock: Some(lock),
         })
     }
@@ -173,6 +183,7 @@ impl Engine {
                 "publish a lake there (docs/scale-out.md), and check the bucket and prefix",
             ));
         };
+        let (snapshot_days, table_days) = location::store_snapshot(store.as_ref(), url).await?;
         Ok(Engine {
             lake: Location::S3(url.clone()),
             store: Some(store),
@@ -182,7 +193,8 @@ impl Engine {
             }),
             newest_reports,
             engine: EngineKind::Local,
-            snapshot_days: Vec::new(),
+            snapshot_days,
+            table_days,
             _lock: None,
         })
     }
@@ -341,19 +353,15 @@ impl Engine {
         for (raw, daily) in Table::SNAPSHOT {
             let name = format!("day_end_{}", raw.name());
             let raw_rows = ctx.table(raw.name()).await?;
-            let Location::Dir(dir) = &self.lake else {
-                ctx.register_table(name, raw_rows.into_view())?;
-                continue;
-            };
             // Each side is read only when it has files in this session's
             // days. An empty side is left out rather than unioned in as an
             // empty scan: on a Ballista 55 cluster such a union never
             // finishes (its tasks report different numbers of operator
             // metrics, docs/scale-out.md). The rows are the same.
-            let snapshot_days: Vec<Expr> = lake::partition_days(dir, daily)?
-                .into_iter()
-                .filter(|day| self.snapshot_days.contains(day) && in_scope(day))
-                .map(lit)
+            let snapshot_days: Vec<Expr> = self.table_days[&daily]
+                .iter()
+                .filter(|day| self.snapshot_days.contains(*day) && in_scope(day))
+                .map(|day| lit(day.as_str()))
                 .collect();
             if snapshot_days.is_empty() {
                 ctx.register_table(name, raw_rows.into_view())?;
@@ -362,10 +370,10 @@ impl Engine {
             let snapshot = ctx
                 .read_table(listing_table(ctx, &self.lake, daily)?)?
                 .filter(col(PARTITION_COLUMN).in_list(snapshot_days, false))?;
-            let raw_days: Vec<Expr> = lake::partition_days(dir, raw)?
-                .into_iter()
-                .filter(|day| !self.snapshot_days.contains(day) && in_scope(day))
-                .map(lit)
+            let raw_days: Vec<Expr> = self.table_days[&raw]
+                .iter()
+                .filter(|day| !self.snapshot_days.contains(*day) && in_scope(day))
+                .map(|day| lit(day.as_str()))
                 .collect();
             let rows = if raw_days.is_empty() {
                 snapshot

@@ -141,6 +141,64 @@ fn a_lake_on_s3_answers_as_its_folder_does() {
 }
 
 #[test]
+fn a_compacted_lake_on_s3_reads_its_snapshot_while_it_is_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    ingest(&lake, &[&generated_inbox(dir.path(), 40)]);
+    let o = posture()
+        .arg("compact")
+        .arg("--lake")
+        .arg(&lake)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let moto = moto();
+    publish(&moto, &lake, "fleet", "compacted");
+    let (local, s3) = (lake.to_str().unwrap(), "s3://fleet/compacted");
+    // Which tables a scan of day_end_reports reads.
+    let scanned = |from: &str| {
+        let plan = csv(
+            &moto,
+            from,
+            &[
+                "sql",
+                "EXPLAIN SELECT device_id, observed_at FROM day_end_reports",
+            ],
+        );
+        (plan.contains("/daily_reports/"), plan.contains("/reports/"))
+    };
+    let same_answers = |when: &str| {
+        for name in ["compliance_by_policy", "stale_devices", "compliance_trend"] {
+            let args = ["query", name, "--days", "5"];
+            assert_eq!(
+                csv(&moto, s3, &args),
+                csv(&moto, local, &args),
+                "{name} {when}"
+            );
+        }
+    };
+    assert_eq!(scanned(s3), (true, false), "every day from the snapshot");
+    same_answers("compacted");
+
+    // Late reports for the last day and a new day, published without a
+    // new compaction: that day's sidecar no longer names its raw files, so
+    // its raw partition is read, as from the folder.
+    let later = dir.path().join("later");
+    let o = posture()
+        .args(["generate", "--devices", "40", "--days", "2", "--seed", "8"])
+        .args(["--start", "2026-11-07", "--out"])
+        .arg(&later)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    ingest(&lake, &[&later]);
+    publish(&moto, &lake, "fleet", "compacted");
+    assert_eq!(scanned(s3), (true, true), "snapshot and raw days");
+    assert_eq!(scanned(s3), scanned(local));
+    same_answers("after late reports");
+}
+
+#[test]
 fn credentials_stay_in_the_environment_and_writers_keep_folders() {
     let moto = moto();
     // A bucket that does not exist: an error naming the URL, no secret.
