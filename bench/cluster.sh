@@ -7,6 +7,7 @@
 #   bench/cluster.sh /var/tmp/q/lake      # the 30-day lake of docs/benchmarks.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 target="${CARGO_TARGET_DIR:-target}"
 posture="${POSTURE:-$target/release/posture}"
 cluster="${CLUSTER:-$target/release/examples/cluster}"
@@ -22,25 +23,12 @@ for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
 engine="$(cat "$work/url")"
 echo "cluster: $engine (2 executors, 1 task each)" >&2
 
-# best of $runs wall-clock seconds of one `posture query` process
-best() {
-  local best=""
-  for _ in $(seq "$runs"); do
-    local start end t
-    start=$(date +%s.%N)
-    "$posture" query --lake "$lake" --engine "$1" --format csv "$2" >"$work/$3.csv" 2>/dev/null
-    end=$(date +%s.%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
-  done
-  printf '%.2f' "$best"
-}
 
 echo "| query | local (s) | Ballista, 2 executors (s) | cluster / local | same rows |"
 echo "| --- | --- | --- | --- | --- |"
 for q in compliance_by_policy compliance_by_platform setting_failures stale_devices compliance_trend; do
-  l=$(best local "$q" local)
-  c=$(best "$engine" "$q" cluster)
+  l=$(best_of "$runs" "$work/local.csv" "$posture" query --lake "$lake" --engine local --format csv "$q")
+  c=$(best_of "$runs" "$work/cluster.csv" "$posture" query --lake "$lake" --engine "$engine" --format csv "$q")
   same=$(cmp -s "$work/local.csv" "$work/cluster.csv" && echo yes || echo NO)
   printf '| %s | %s | %s | %.1f | %s |\n' "$q" "$l" "$c" "$(awk -v c="$c" -v l="$l" 'BEGIN { print c / l }')" "$same"
 done

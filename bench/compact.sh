@@ -13,6 +13,7 @@
 # WORK=DIR keeps the inbox and lakes there (default: a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 target="${CARGO_TARGET_DIR:-target}"
 posture="${POSTURE:-$target/release/posture}"
 devices="${DEVICES:-2000}"
@@ -40,20 +41,6 @@ files() { find "$lake" -name '*.parquet' -not -path '*/daily_*' | wc -l; }
 snapshot_files() { find "$lake" -path '*/daily_*' -name '*.parquet' | wc -l; }
 size() { du -sb --exclude=_staging "$lake" | cut -f1 | awk '{ printf "%.1f MiB", $1 / 1048576 }'; }
 
-# best of $runs seconds for one query (NAME ARGS...); its CSV into $work/$1.csv
-best() {
-  local out="$1" best=""
-  shift
-  for _ in $(seq "$runs"); do
-    local start end t
-    start=$(date +%s.%N)
-    "$posture" query --lake "$lake" --format csv "$@" >"$work/$out.csv" 2>/dev/null
-    end=$(date +%s.%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
-  done
-  printf '%.2f' "$best"
-}
 
 queries=(compliance_by_policy compliance_by_platform stale_devices "compliance_trend --days 30")
 declare -A t
@@ -64,7 +51,7 @@ measure() {
   t[$state,size]="$(size)"
   for q in "${queries[@]}"; do
     # shellcheck disable=SC2086
-    t[$state,$q]="$(best "${q%% *}-$state" $q)"
+    t[$state,$q]="$(best_of "$runs" "$work/${q%% *}-$state.csv" "$posture" query --lake "$lake" --format csv $q)"
   done
 }
 

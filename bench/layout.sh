@@ -14,6 +14,7 @@
 # WORK=DIR keeps the inbox and lakes there (default: a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 target="${CARGO_TARGET_DIR:-target}"
 posture="${POSTURE:-$target/release/posture}"
 devices="${DEVICES:-2000}"
@@ -53,20 +54,6 @@ print(sum(pq.ParquetFile(f).num_row_groups
           for f in (lake / t).rglob("*.parquet")))' "$1"
 }
 
-# best of $runs seconds of one posture command; its CSV into $work/$1.csv
-best() {
-  local out="$1" best=""
-  shift
-  for _ in $(seq "$runs"); do
-    local start end t
-    start=$(date +%s.%N)
-    "$posture" "$@" --format csv >"$work/$out.csv" 2>/dev/null
-    end=$(date +%s.%N)
-    t=$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')
-    if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
-  done
-  printf '%.2f' "$best"
-}
 
 echo "| layout | raw tables (MiB) | row groups | \`compliance_by_policy\` (s) | \`compliance_trend --days $days\` (s) | one device, all history (s) | same CSV |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
@@ -78,9 +65,9 @@ while read -r name order rows; do
   if [ "$order" != "posture" ]; then
     python3 bench/layout_variants.py "$lake" "$order" "$rows" >&2
   fi
-  p=$(best "policy" query --lake "$lake" compliance_by_policy)
-  t=$(best "trend" query --lake "$lake" compliance_trend --days "$days")
-  l=$(best "lookup" sql --lake "$lake" "$lookup")
+  p=$(best_of "$runs" "$work/policy.csv" "$posture" query --lake "$lake" --format csv compliance_by_policy)
+  t=$(best_of "$runs" "$work/trend.csv" "$posture" query --lake "$lake" --format csv compliance_trend --days "$days")
+  l=$(best_of "$runs" "$work/lookup.csv" "$posture" sql --lake "$lake" --format csv "$lookup")
   if [ "$first" = 1 ]; then
     for q in policy trend lookup; do cp "$work/$q.csv" "$work/$q.expected"; done
     first=0
