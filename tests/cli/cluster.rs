@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use ballista_core::serde::BallistaCodec;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 
-use super::{generated_inbox, ingest, load_exceptions, named_queries, posture, stderr};
+use super::{
+    generated_inbox, ingest, later_inbox, load_exceptions, named_queries, posture, stderr,
+};
 
 fn snapshot_fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/snapshot/fleet.ndjson")
@@ -166,15 +168,7 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
 
     // Late reports for the last day (its snapshot goes stale) and a new
     // day: the cluster now reads snapshot days and raw days together.
-    let later = dir.path().join("later");
-    let o = posture()
-        .args(["generate", "--devices", "60", "--days", "2", "--seed", "8"])
-        .args(["--start", "2026-11-07", "--out"])
-        .arg(&later)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    ingest(&fleet, &[&later]);
+    ingest(&fleet, &[&later_inbox(dir.path(), 60)]);
     assert_eq!(scanned(&fleet), (true, true), "snapshot and raw days");
     for name in names {
         assert_eq!(

@@ -479,6 +479,29 @@ fn generated_inbox(dir: &Path, devices: u32) -> PathBuf {
     inbox
 }
 
+/// Reports that come after `generated_inbox`'s: late ones for its last day
+/// (2026-11-07) and a new day, in a fresh folder.
+#[cfg(feature = "s3")]
+fn later_inbox(dir: &Path, devices: u32) -> PathBuf {
+    let inbox = dir.join("later");
+    let o = posture()
+        .args(["generate", "--devices", &devices.to_string()])
+        .args([
+            "--days",
+            "2",
+            "--seed",
+            "8",
+            "--start",
+            "2026-11-07",
+            "--out",
+        ])
+        .arg(&inbox)
+        .output()
+        .expect("posture runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    inbox
+}
+
 fn table_counts(lake: &Path) -> [u64; 3] {
     let rows = sql(
         lake,

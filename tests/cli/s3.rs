@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use super::{generated_inbox, ingest, named_queries, posture, stderr};
+use super::{generated_inbox, ingest, later_inbox, named_queries, posture, stderr};
 
 /// A secret that must never appear in anything `posture` prints.
 const SECRET: &str = "posture-test-secret-5f1c9a7e";
@@ -183,15 +183,7 @@ fn a_compacted_lake_on_s3_reads_its_snapshot_while_it_is_valid() {
     // Late reports for the last day and a new day, published without a
     // new compaction: that day's sidecar no longer names its raw files, so
     // its raw partition is read, as from the folder.
-    let later = dir.path().join("later");
-    let o = posture()
-        .args(["generate", "--devices", "40", "--days", "2", "--seed", "8"])
-        .args(["--start", "2026-11-07", "--out"])
-        .arg(&later)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
-    ingest(&lake, &[&later]);
+    ingest(&lake, &[&later_inbox(dir.path(), 40)]);
     publish(&moto, &lake, "fleet", "compacted");
     assert_eq!(scanned(s3), (true, true), "snapshot and raw days");
     assert_eq!(scanned(s3), scanned(local));
