@@ -6,7 +6,7 @@ mod compact;
 mod snapshot;
 mod tables;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
 pub use compact::{CompactSummary, compact};
-pub use snapshot::{BUILT_FROM, sidecar_text, valid_snapshot_days};
+pub use snapshot::{BUILT_FROM, SnapshotDays, sidecar_text};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
@@ -66,24 +66,6 @@ pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// The days (`YYYY-MM-DD`) of a table's partitions that hold at least one
-/// Parquet file: the partitions a scan of the table can read.
-pub fn partition_days(lake: &Path, table: Table) -> Result<BTreeSet<String>> {
-    let prefix = format!("{PARTITION_COLUMN}=");
-    let mut days = BTreeSet::new();
-    for file in table_files(lake, table)? {
-        let day = file
-            .parent()
-            .and_then(|p| p.file_name())
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_prefix(&prefix));
-        if let Some(day) = day {
-            days.insert(day.to_owned());
-        }
-    }
-    Ok(days)
 }
 
 /// The `report_id`s already in one date partition of `reports`: the only

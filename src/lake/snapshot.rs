@@ -11,7 +11,7 @@
 //! later commit that touches day D (a late report) changes that list, and
 //! the snapshot of D is ignored until the next compaction rebuilds it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -75,50 +75,76 @@ pub(super) fn days_to_build(lake: &Path, layout: &Layout) -> Result<Vec<(String,
     Ok(days)
 }
 
-/// The days (`YYYY-MM-DD`, as the `date` column holds them) whose snapshot
-/// partition is valid: its sidecar names exactly the raw files of that day
-/// now in the lake. The caller holds the read lock.
-pub fn valid_snapshot_days(lake: &Path) -> Result<Vec<String>> {
-    let mut valid = Vec::new();
-    let Ok(entries) = std::fs::read_dir(lake.join(Table::DailyReports.name())) else {
-        return Ok(valid);
-    };
-    let mut dirs: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    dirs.sort();
-    for dir in dirs {
-        let Some(day) = dir.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let Some(date) = day.strip_prefix(&format!("{}=", super::PARTITION_COLUMN)) else {
-            continue;
-        };
-        let Ok(built_from) = std::fs::read_to_string(dir.join(BUILT_FROM)) else {
-            continue;
-        };
-        let mut layout = Layout::new();
-        for table in SOURCES {
-            let raw = lake.join(table.name()).join(day);
-            if !raw.is_dir() {
+/// What a reader needs of the compacted snapshot.
+#[derive(Debug, Default)]
+pub struct SnapshotDays {
+    /// The days (`YYYY-MM-DD`, as the `date` column holds them) whose
+    /// snapshot is valid: its sidecar names exactly the raw files of that day
+    /// now in the lake.
+    pub valid: BTreeSet<String>,
+    /// The days holding files, for each table of `Table::SNAPSHOT`.
+    pub with_files: HashMap<Table, BTreeSet<String>>,
+}
+
+impl SnapshotDays {
+    /// The `SnapshotDays` of a lake folder, from one listing of it. The caller
+    /// holds the read lock. An object store is read the same way by
+    /// `query::location::store_snapshot`.
+    pub fn of(lake: &Path) -> Result<SnapshotDays> {
+        let prefix = format!("{}=", super::PARTITION_COLUMN);
+        // Per table, per day, the lake-relative names of its files.
+        let mut names: HashMap<Table, BTreeMap<String, Vec<String>>> = HashMap::new();
+        for table in Table::SNAPSHOT
+            .iter()
+            .flat_map(|(raw, daily)| [*raw, *daily])
+        {
+            let by_day = names.entry(table).or_default();
+            let Ok(entries) = std::fs::read_dir(lake.join(table.name())) else {
                 continue;
+            };
+            for dir in entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()) {
+                let Some(folder) = dir.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                let Some(day) = folder.strip_prefix(&prefix) else {
+                    continue;
+                };
+                let files: Vec<String> = partition_files(&dir)?
+                    .iter()
+                    .map(|f| {
+                        let name = f.file_name().expect("a file").to_string_lossy();
+                        format!("{}/{folder}/{name}", table.name())
+                    })
+                    .collect();
+                if !files.is_empty() {
+                    by_day.insert(day.to_owned(), files);
+                }
             }
-            let files = partition_files(&raw)?
-                .into_iter()
-                .map(|f| {
-                    let name = f
-                        .file_name()
-                        .expect("a file")
-                        .to_string_lossy()
-                        .into_owned();
-                    (format!("{}/{day}/{name}", table.name()), f)
-                })
-                .collect();
-            layout.insert((table, day.to_owned()), files);
         }
-        if sources_text(&layout, day) == built_from {
-            valid.push(date.to_owned());
+        let mut valid = BTreeSet::new();
+        for day in names[&Table::DailyReports].keys() {
+            let sidecar = lake
+                .join(Table::DailyReports.name())
+                .join(format!("{prefix}{day}"))
+                .join(BUILT_FROM);
+            let Ok(built_from) = std::fs::read_to_string(sidecar) else {
+                continue;
+            };
+            let raw = SOURCES
+                .iter()
+                .filter_map(|t| names[t].get(day))
+                .flatten()
+                .map(String::as_str);
+            if sidecar_text(raw) == built_from {
+                valid.insert(day.clone());
+            }
         }
+        let with_files = names
+            .into_iter()
+            .map(|(table, by_day)| (table, by_day.into_keys().collect()))
+            .collect();
+        Ok(SnapshotDays { valid, with_files })
     }
-    Ok(valid)
 }
 
 /// Stages the snapshot of one day: the rows of each source device's last

@@ -130,15 +130,11 @@ pub async fn store_files(
     Ok(files)
 }
 
-/// The compacted snapshot of an object-store lake, checked as
-/// `lake::valid_snapshot_days` checks a folder: the days (`YYYY-MM-DD`)
-/// whose `daily_reports/date=D/_built_from` names exactly the raw files of
-/// day D now in the store, and the days holding files of each table of
-/// `Table::SNAPSHOT`.
-pub async fn store_snapshot(
-    store: &dyn ObjectStore,
-    url: &Url,
-) -> Result<(BTreeSet<String>, HashMap<Table, BTreeSet<String>>)> {
+/// The `SnapshotDays` of an object-store lake, checked as
+/// `SnapshotDays::of` checks a folder: a day's snapshot is valid while
+/// its `daily_reports/date=D/_built_from` names exactly the raw files of
+/// day D now in the store.
+pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::SnapshotDays> {
     use futures::{StreamExt, TryStreamExt};
     let base = url.path().trim_start_matches('/');
     // Per table, per day, the lake-relative names of its files.
@@ -154,11 +150,11 @@ pub async fn store_snapshot(
             by_day.entry(day).or_default().push(name.to_owned());
         }
     }
-    let days: HashMap<Table, BTreeSet<String>> = names
+    let with_files: HashMap<Table, BTreeSet<String>> = names
         .iter()
         .map(|(table, by_day)| (*table, by_day.keys().cloned().collect()))
         .collect();
-    let candidates: Vec<String> = days[&Table::DailyReports].iter().cloned().collect();
+    let candidates: Vec<String> = with_files[&Table::DailyReports].iter().cloned().collect();
     let valid = futures::stream::iter(candidates)
         .map(|day| {
             let names = &names;
@@ -188,7 +184,7 @@ pub async fn store_snapshot(
         .try_collect()
         .await
         .with_context(|| format!("cannot read the snapshot sidecars of `{url}`"))?;
-    Ok((valid, days))
+    Ok(lake::SnapshotDays { valid, with_files })
 }
 
 /// The day of `TABLE/date=YYYY-MM-DD/FILE`, or None for any other path.

@@ -8,7 +8,6 @@ mod functions;
 mod location;
 pub mod output;
 
-use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,11 +78,9 @@ pub struct Engine {
     /// The newest day of `reports` that holds a file (the cluster check).
     newest_reports: Option<NaiveDate>,
     engine: EngineKind,
-    /// The days whose compacted daily snapshot is valid (docs/compaction.md),
-    /// as the `date` column holds them; read under the lock.
-    snapshot_days: BTreeSet<String>,
-    /// The days holding files of each table of `Table::SNAPSHOT`.
-    table_days: HashMap<Table, BTreeSet<String>>,
+    /// Which days' compacted snapshot is valid (docs/compaction.md), and
+    /// which days hold files; read under the lock.
+    snapshot: lake::SnapshotDays,
     /// A folder lake's shared lock; an object store has no locks (a lake is
     /// published there whole, docs/scale-out.md).
     _lock: Option<lake::ReadLock>,
@@ -134,14 +131,7 @@ impl Engine {
             ));
         }
         let lock = lake::lock_for_reading(lake_dir)?;
-        let snapshot_days = lake::valid_snapshot_days(lake_dir)?.into_iter().collect();
-        let mut table_days = HashMap::new();
-        for table in Table::SNAPSHOT
-            .iter()
-            .flat_map(|(raw, daily)| [*raw, *daily])
-        {
-            table_days.insert(table, lake::partition_days(lake_dir, table)?);
-        }
+        let snapshot = lake::SnapshotDays::of(lake_dir)?;
         let newest = newest_partition(lake_dir)?;
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
@@ -160,8 +150,7 @@ impl Engine {
             as_of,
             newest_reports: newest_partition_of(lake_dir, Table::Reports)?,
             engine: EngineKind::Local,
-            snapshot_days,
-            table_days,
+            snapshot,
             _lock: Some(lock),
         })
     }
@@ -183,7 +172,7 @@ impl Engine {
                 "publish a lake there (docs/scale-out.md), and check the bucket and prefix",
             ));
         };
-        let (snapshot_days, table_days) = location::store_snapshot(store.as_ref(), url).await?;
+        let snapshot = location::store_snapshot(store.as_ref(), url).await?;
         Ok(Engine {
             lake: Location::S3(url.clone()),
             store: Some(store),
@@ -193,8 +182,7 @@ impl Engine {
             }),
             newest_reports,
             engine: EngineKind::Local,
-            snapshot_days,
-            table_days,
+            snapshot,
             _lock: None,
         })
     }
@@ -358,28 +346,29 @@ impl Engine {
             // empty scan: on a Ballista 55 cluster such a union never
             // finishes (its tasks report different numbers of operator
             // metrics, docs/scale-out.md). The rows are the same.
-            let snapshot_days: Vec<Expr> = self.table_days[&daily]
+            let valid = &self.snapshot.valid;
+            let from_snapshot: Vec<Expr> = self.snapshot.with_files[&daily]
                 .iter()
-                .filter(|day| self.snapshot_days.contains(*day) && in_scope(day))
+                .filter(|day| valid.contains(*day) && in_scope(day))
                 .map(|day| lit(day.as_str()))
                 .collect();
-            if snapshot_days.is_empty() {
+            if from_snapshot.is_empty() {
                 ctx.register_table(name, raw_rows.into_view())?;
                 continue;
             }
             let snapshot = ctx
                 .read_table(listing_table(ctx, &self.lake, daily)?)?
-                .filter(col(PARTITION_COLUMN).in_list(snapshot_days, false))?;
-            let raw_days: Vec<Expr> = self.table_days[&raw]
+                .filter(col(PARTITION_COLUMN).in_list(from_snapshot, false))?;
+            let from_raw: Vec<Expr> = self.snapshot.with_files[&raw]
                 .iter()
-                .filter(|day| !self.snapshot_days.contains(*day) && in_scope(day))
+                .filter(|day| !valid.contains(*day) && in_scope(day))
                 .map(|day| lit(day.as_str()))
                 .collect();
-            let rows = if raw_days.is_empty() {
+            let rows = if from_raw.is_empty() {
                 snapshot
             } else {
                 raw_rows
-                    .filter(col(PARTITION_COLUMN).in_list(raw_days, false))?
+                    .filter(col(PARTITION_COLUMN).in_list(from_raw, false))?
                     .union(snapshot)?
             };
             ctx.register_table(name, rows.into_view())?;
