@@ -25,7 +25,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
 pub use compact::{CompactSummary, compact};
-pub use snapshot::{BUILT_FROM, SnapshotDays, sidecar_text};
+pub use snapshot::{BUILT_FROM, Listing, SnapshotDays};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;

@@ -47,9 +47,8 @@ fn sources_text(layout: &Layout, day: &str) -> String {
 
 /// What the sidecar of a snapshot built from the raw files `names`
 /// (lake-relative, `reports/date=D/….parquet`) holds: the snapshot is valid
-/// while its sidecar equals this for the raw files now in the lake. Object
-/// stores are checked with it too (`query::location`).
-pub fn sidecar_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
+/// while its sidecar equals this for the raw files now in the lake.
+fn sidecar_text<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let mut names: Vec<&str> = names.collect();
     names.sort_unstable();
     names.iter().map(|n| format!("{n}\n")).collect()
@@ -86,14 +85,17 @@ pub struct SnapshotDays {
     pub with_files: HashMap<Table, BTreeSet<String>>,
 }
 
+/// A lake's files per table of `Table::SNAPSHOT` and per day
+/// (`YYYY-MM-DD`): their lake-relative names (`reports/date=D/….parquet`).
+pub type Listing = HashMap<Table, BTreeMap<String, Vec<String>>>;
+
 impl SnapshotDays {
     /// The `SnapshotDays` of a lake folder, from one listing of it. The caller
-    /// holds the read lock. An object store is read the same way by
-    /// `query::location::store_snapshot`.
+    /// holds the read lock. An object store is listed and read by
+    /// `query::location::store_snapshot`, then judged by `from_listing` too.
     pub fn of(lake: &Path) -> Result<SnapshotDays> {
         let prefix = format!("{}=", super::PARTITION_COLUMN);
-        // Per table, per day, the lake-relative names of its files.
-        let mut names: HashMap<Table, BTreeMap<String, Vec<String>>> = HashMap::new();
+        let mut names = Listing::new();
         for table in Table::SNAPSHOT
             .iter()
             .flat_map(|(raw, daily)| [*raw, *daily])
@@ -121,29 +123,46 @@ impl SnapshotDays {
                 }
             }
         }
-        let mut valid = BTreeSet::new();
-        for day in names[&Table::DailyReports].keys() {
+        let mut sidecars = HashMap::new();
+        for day in Self::candidates(&names) {
             let sidecar = lake
                 .join(Table::DailyReports.name())
                 .join(format!("{prefix}{day}"))
                 .join(BUILT_FROM);
-            let Ok(built_from) = std::fs::read_to_string(sidecar) else {
-                continue;
-            };
-            let raw = SOURCES
-                .iter()
-                .filter_map(|t| names[t].get(day))
-                .flatten()
-                .map(String::as_str);
-            if sidecar_text(raw) == built_from {
-                valid.insert(day.clone());
+            if let Ok(text) = std::fs::read_to_string(sidecar) {
+                sidecars.insert(day.clone(), text);
             }
         }
+        Ok(Self::from_listing(names, &sidecars))
+    }
+
+    /// The days whose sidecar is worth reading: those with snapshot files.
+    pub fn candidates(names: &Listing) -> impl Iterator<Item = &String> {
+        names
+            .get(&Table::DailyReports)
+            .into_iter()
+            .flat_map(|by_day| by_day.keys())
+    }
+
+    /// Judges a listing: a day's snapshot is valid while its sidecar (in
+    /// `sidecars`, by day) names exactly the raw files of that day listed.
+    pub fn from_listing(names: Listing, sidecars: &HashMap<String, String>) -> SnapshotDays {
+        let valid = Self::candidates(&names)
+            .filter(|day| {
+                let raw = SOURCES
+                    .iter()
+                    .filter_map(|t| names.get(t)?.get(*day))
+                    .flatten()
+                    .map(String::as_str);
+                sidecars.get(*day) == Some(&sidecar_text(raw))
+            })
+            .cloned()
+            .collect();
         let with_files = names
             .into_iter()
             .map(|(table, by_day)| (table, by_day.into_keys().collect()))
             .collect();
-        Ok(SnapshotDays { valid, with_files })
+        SnapshotDays { valid, with_files }
     }
 }
 

@@ -4,7 +4,7 @@
 //! `sql`, `report`) take a URL; writers keep a folder, whose commit protocol
 //! needs a file system (docs/scale-out.md says how to publish a lake).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -130,15 +130,14 @@ pub async fn store_files(
     Ok(files)
 }
 
-/// The `SnapshotDays` of an object-store lake, checked as
-/// `SnapshotDays::of` checks a folder: a day's snapshot is valid while
-/// its `daily_reports/date=D/_built_from` names exactly the raw files of
-/// day D now in the store.
+/// The `SnapshotDays` of an object-store lake, judged as `SnapshotDays::of`
+/// judges a folder: a day's snapshot is valid while its
+/// `daily_reports/date=D/_built_from` names exactly the raw files of day D
+/// now in the store.
 pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::SnapshotDays> {
     use futures::{StreamExt, TryStreamExt};
     let base = url.path().trim_start_matches('/');
-    // Per table, per day, the lake-relative names of its files.
-    let mut names: HashMap<Table, BTreeMap<String, Vec<String>>> = HashMap::new();
+    let mut names = lake::Listing::new();
     for table in Table::SNAPSHOT
         .iter()
         .flat_map(|(raw, daily)| [*raw, *daily])
@@ -150,41 +149,29 @@ pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::
             by_day.entry(day).or_default().push(name.to_owned());
         }
     }
-    let with_files: HashMap<Table, BTreeSet<String>> = names
-        .iter()
-        .map(|(table, by_day)| (*table, by_day.keys().cloned().collect()))
-        .collect();
-    let candidates: Vec<String> = with_files[&Table::DailyReports].iter().cloned().collect();
-    let valid = futures::stream::iter(candidates)
-        .map(|day| {
-            let names = &names;
-            async move {
+    let sidecars: HashMap<String, String> =
+        futures::stream::iter(lake::SnapshotDays::candidates(&names))
+            .map(|day| async move {
                 let key = StorePath::from_url_path(format!(
                     "{}{}/{PARTITION_COLUMN}={day}/{}",
                     url.path(),
                     Table::DailyReports.name(),
                     lake::BUILT_FROM
                 ))?;
-                let sidecar = match store.get(&key).await {
+                let text = match store.get(&key).await {
                     Ok(got) => got.bytes().await?,
                     Err(datafusion::object_store::Error::NotFound { .. }) => return Ok(None),
                     Err(e) => return Err(e.into()),
                 };
-                let raw = Table::SNAPSHOT
-                    .iter()
-                    .filter_map(|(raw, _)| names[raw].get(&day))
-                    .flatten()
-                    .map(String::as_str);
-                let fresh = sidecar.as_ref() == lake::sidecar_text(raw).as_bytes();
-                anyhow::Ok(fresh.then_some(day))
-            }
-        })
-        .buffer_unordered(16)
-        .try_filter_map(|day| async move { Ok(day) })
-        .try_collect()
-        .await
-        .with_context(|| format!("cannot read the snapshot sidecars of `{url}`"))?;
-    Ok(lake::SnapshotDays { valid, with_files })
+                let text = String::from_utf8_lossy(&text).into_owned();
+                anyhow::Ok(Some((day.clone(), text)))
+            })
+            .buffer_unordered(16)
+            .try_filter_map(|found| async move { Ok(found) })
+            .try_collect()
+            .await
+            .with_context(|| format!("cannot read the snapshot sidecars of `{url}`"))?;
+    Ok(lake::SnapshotDays::from_listing(names, &sidecars))
 }
 
 /// The day of `TABLE/date=YYYY-MM-DD/FILE`, or None for any other path.
