@@ -63,15 +63,15 @@ pub fn manifest_verify(dir: &Path, data: &[u8]) {
 /// A vendor export (zip, CSV or JSON, told apart as `posture ingest` does)
 /// read into its items: rows, one report per device, or a rejected row with
 /// its reason.
-pub fn vendor_export(dir: &Path, data: &[u8]) {
-    use crate::ingest::vendor;
+pub fn export(dir: &Path, data: &[u8]) {
+    use crate::ingest::exports;
     let path = dir.join("export");
     std::fs::write(&path, data).expect("the fuzz folder is writable");
-    let Ok(Some(kind)) = vendor::sniff(&path) else {
+    let Ok(Some(kind)) = exports::sniff(&path) else {
         return;
     };
-    let _ = vendor::read_file(&path, "export", kind, 1 << 20, &mut |_, item| {
-        if let vendor::Item::Rejected { reason, .. } = &item {
+    let _ = exports::read_file(&path, "export", kind, 1 << 20, &mut |_, item| {
+        if let exports::Item::Rejected { reason, .. } = &item {
             assert!(!reason.is_empty());
         }
         Ok(())

@@ -6,11 +6,12 @@
 //! are flushed to staged Parquet files as they accumulate, and the whole run
 //! is committed at once at the end.
 
+pub mod error_code;
 pub mod exceptions;
+pub(crate) mod exports;
 mod report;
 mod rows;
 mod source;
-pub(crate) mod vendor;
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -27,8 +28,8 @@ pub use source::{
 };
 
 use crate::lake::{self, Staging, Table};
-use rows::{ReportRows, RunRows, VendorRows};
-pub use vendor::export_time;
+pub use exports::export_time;
+use rows::{ExportRows, ReportRows, RunRows};
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -93,7 +94,7 @@ struct Run<'a> {
     seen: HashMap<NaiveDate, HashSet<String>>,
     /// The same for the vendor tables' `row_id`s.
     rows_seen: HashMap<(Table, NaiveDate), HashSet<String>>,
-    vendor_rows: VendorRows,
+    export_rows: ExportRows,
     batch_rows: usize,
     flushes: usize,
     totals: FileCounts,
@@ -132,13 +133,13 @@ impl Run<'_> {
 
     /// One item of a vendor export: `rows` input rows, all new, all
     /// duplicates, or quarantined.
-    fn handle_vendor(
+    fn handle_export(
         &mut self,
-        item: vendor::Item,
+        item: exports::Item,
         file: &str,
         counts: &mut FileCounts,
     ) -> Result<()> {
-        use vendor::Item;
+        use exports::Item;
         let rows = item.rows();
         counts.read += rows;
         let new = match item {
@@ -147,7 +148,7 @@ impl Run<'_> {
                 let new =
                     self.accept_row(Table::AntivirusHealth, &row.row_id, row.observed_at_us)?;
                 if new {
-                    self.vendor_rows.push_antivirus(&row, file);
+                    self.export_rows.push_antivirus(&row, file);
                 }
                 new
             }
@@ -155,7 +156,7 @@ impl Run<'_> {
                 let new =
                     self.accept_row(Table::FirewallStatus, &row.row_id, row.observed_at_us)?;
                 if new {
-                    self.vendor_rows.push_firewall(&row, file);
+                    self.export_rows.push_firewall(&row, file);
                 }
                 new
             }
@@ -163,7 +164,7 @@ impl Run<'_> {
                 let new =
                     self.accept_row(Table::DeviceInventory, &row.row_id, row.observed_at_us)?;
                 if new {
-                    self.vendor_rows.push_machine(&row, file);
+                    self.export_rows.push_machine(&row, file);
                 }
                 new
             }
@@ -187,7 +188,7 @@ impl Run<'_> {
     }
 
     fn flush_if_full(&mut self) -> Result<()> {
-        if self.rows.rows() + self.vendor_rows.rows() >= self.batch_rows
+        if self.rows.rows() + self.export_rows.rows() >= self.batch_rows
             || self.run_rows.quarantined_bytes() >= 256 << 20
         {
             self.flush()?;
@@ -226,7 +227,7 @@ impl Run<'_> {
         for (table, batch) in self.rows.take() {
             lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
         }
-        for (table, batch) in self.vendor_rows.take()? {
+        for (table, batch) in self.export_rows.take()? {
             lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
         }
         let quarantine = self.run_rows.take_quarantine();
@@ -280,7 +281,7 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         run_id,
         seen: HashMap::new(),
         rows_seen: HashMap::new(),
-        vendor_rows: VendorRows::new(options.ingested_at_us),
+        export_rows: ExportRows::new(options.ingested_at_us),
         batch_rows: options.batch_rows.max(1),
         flushes: 0,
         totals: FileCounts::default(),
@@ -296,13 +297,13 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         let mut counts = FileCounts::default();
         // Vendor exports are told apart by their first bytes; a file that
         // cannot even be opened goes to the agent-report reader, which says so.
-        let outcome = match vendor::sniff(path) {
-            Ok(Some(kind)) => vendor::read_file(
+        let outcome = match exports::sniff(path) {
+            Ok(Some(kind)) => exports::read_file(
                 path,
                 &name,
                 kind,
                 options.limits.max_decompressed_bytes,
-                &mut |file, item| run.handle_vendor(item, file, &mut counts),
+                &mut |file, item| run.handle_export(item, file, &mut counts),
             ),
             _ => source::read_file(path, &options.limits, &mut |record| {
                 run.handle(record, &name, &mut counts)

@@ -11,6 +11,8 @@ use chrono::DateTime;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use super::error_code;
+
 /// The five states of a policy or a setting, in their canonical spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
@@ -160,9 +162,9 @@ struct WireSetting {
     actual: Option<String>,
 }
 
-/// `error_code` is a string or an integer on the wire; the lake keeps text,
-/// integers in decimal.
-struct ErrorCode(String);
+/// `error_code` is a string or an integer on the wire; the lake keeps one
+/// spelling of it (`error_code::normalize`), `None` for no error.
+struct ErrorCode(Option<String>);
 
 impl<'de> Deserialize<'de> for ErrorCode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -173,16 +175,13 @@ impl<'de> Deserialize<'de> for ErrorCode {
                 f.write_str("a string or an integer")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(v))
+                Ok(ErrorCode(error_code::normalize(v)))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(v.to_string()))
+                Ok(ErrorCode(error_code::from_integer(v.into())))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ErrorCode, E> {
-                Ok(ErrorCode(v.to_string()))
+                Ok(ErrorCode(error_code::from_integer(v.into())))
             }
         }
         deserializer.deserialize_any(CodeVisitor)
@@ -354,7 +353,7 @@ impl WireSetting {
             setting_id: required(self.setting_id, &at("setting_id"))?,
             name: self.name,
             state: state(self.state, &at("state"))?,
-            error_code: self.error_code.map(|c| c.0),
+            error_code: self.error_code.and_then(|c| c.0),
             expected: self.expected,
             actual: self.actual,
         })
@@ -383,7 +382,7 @@ mod tests {
         assert_eq!(r.policies[0].settings[0].state, State::Error);
         assert_eq!(
             r.policies[0].settings[0].error_code.as_deref(),
-            Some("-2016281112")
+            Some("0x87D1FDE8")
         );
     }
 

@@ -9,9 +9,9 @@ use datafusion::arrow::array::{
     TimestampMicrosecondBuilder, UInt64Builder,
 };
 
+use super::exports::{AntivirusRow, FirewallRow, MachineRow};
 use super::report::Report;
 use super::source::Position;
-use super::vendor::{AntivirusRow, FirewallRow, MachineRow};
 use crate::lake::Table;
 
 fn ts() -> TimestampMicrosecondBuilder {
@@ -375,7 +375,7 @@ impl RunRows {
 /// `device_inventory`. Each row is built as a one-row batch column by column
 /// and the batches are concatenated when taken: exports are small next to
 /// agent reports, and this keeps one list of columns per table.
-pub struct VendorRows {
+pub struct ExportRows {
     ingested_at_us: i64,
     antivirus: Vec<RecordBatch>,
     firewall: Vec<RecordBatch>,
@@ -406,9 +406,9 @@ fn one_int(v: Option<i64>) -> ArrayRef {
     Arc::new(b.finish())
 }
 
-impl VendorRows {
-    pub fn new(ingested_at_us: i64) -> VendorRows {
-        VendorRows {
+impl ExportRows {
+    pub fn new(ingested_at_us: i64) -> ExportRows {
+        ExportRows {
             ingested_at_us,
             antivirus: Vec::new(),
             firewall: Vec::new(),

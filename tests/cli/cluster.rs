@@ -95,7 +95,7 @@ fn every_named_query_returns_the_same_rows_on_the_cluster() {
     ingest(&snapshot, &[&snapshot_fixture()]);
     // Vendor exports and exceptions, so that their queries have rows too.
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    ingest(&snapshot, &[&fixtures.join("vendor")]);
+    ingest(&snapshot, &[&fixtures.join("exports")]);
     let o = load_exceptions(&snapshot, &fixtures.join("history/exceptions.csv"));
     assert!(o.status.success(), "{}", stderr(&o));
     let names = named_queries();

@@ -126,7 +126,7 @@ pub(crate) fn many_file_lake(dir: &Path) -> (PathBuf, PathBuf) {
 fn compact_merges_partitions_and_every_query_reads_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let (lake, first_collector) = many_file_lake(dir.path());
-    let vendor = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vendor");
+    let vendor = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/exports");
     ingest(&lake, &[&vendor]);
     let exceptions =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/history/exceptions.csv");

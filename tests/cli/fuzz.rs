@@ -42,9 +42,9 @@ fn fuzz_corpus_manifest_verify() {
 }
 
 #[test]
-fn fuzz_corpus_vendor_export() {
+fn fuzz_corpus_export() {
     let dir = tempfile::tempdir().unwrap();
-    for input in corpus("vendor_export") {
-        posture::fuzzing::vendor_export(dir.path(), &std::fs::read(&input).unwrap());
+    for input in corpus("export") {
+        posture::fuzzing::export(dir.path(), &std::fs::read(&input).unwrap());
     }
 }

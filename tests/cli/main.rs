@@ -10,6 +10,7 @@ mod changes;
 mod cluster;
 mod compact;
 mod crash;
+mod exports;
 mod fuzz;
 mod hostile;
 mod nightly;
@@ -19,7 +20,6 @@ mod report;
 #[cfg(feature = "s3")]
 mod s3;
 mod security;
-mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -202,13 +202,14 @@ fn ids_lower_case_states_canonical_unknown_fields_ignored() {
         column(&lake, "SELECT state FROM setting_states ORDER BY report_id"),
         ["Succeeded", "NotApplicable", "Error"]
     );
-    // An integer error code is kept as decimal text.
+    // An integer error code is stored as Intune spells it: `0x` and 8
+    // upper-case hex digits (-2016281112 is 0x87D1FDE8).
     assert_eq!(
         column(
             &lake,
             "SELECT error_code FROM setting_states WHERE error_code IS NOT NULL"
         ),
-        ["-2016281112"]
+        ["0x87D1FDE8"]
     );
 }
 

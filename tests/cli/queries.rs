@@ -75,7 +75,7 @@ fn setting_failures_are_the_current_ones_of_non_stale_devices() {
     assert_eq!(
         query_csv(&lake, "setting_failures", AS_OF),
         "policy_id,setting_id,setting_name,state,error_code,devices\n\
-         P1,s1,Setting s1,Error,0x1,1\n\
+         P1,s1,Setting s1,Error,0x00000001,1\n\
          P1,s2,Setting s2,Conflict,,1\n"
     );
 }
@@ -147,7 +147,7 @@ fn policy_devices_and_device_detail_show_the_evidence() {
     assert_eq!(
         p1,
         [
-            "P1,AV,dev-b,Dev B,Windows11,Error,false,2026-11-19T12:00:00Z,s1,Setting s1,Error,0x1,1,0",
+            "P1,AV,dev-b,Dev B,Windows11,Error,false,2026-11-19T12:00:00Z,s1,Setting s1,Error,0x00000001,1,0",
             "P1,AV,dev-b,Dev B,Windows11,Error,false,2026-11-19T12:00:00Z,s2,Setting s2,Conflict,,1,0",
             "P1,AV new,dev-e,Dev E,Linux,Succeeded,false,2026-11-20T23:00:00Z,,,,,,",
             "P1,AV,dev-f,Dev F,Linux,Succeeded,false,2026-11-19T00:00:00Z,,,,,,",
@@ -162,7 +162,7 @@ fn policy_devices_and_device_detail_show_the_evidence() {
     assert_eq!(
         detail,
         "device_id,device_name,os_platform,last_observed_at,stale,compliance,policy_id,policy_name,policy_state,setting_id,setting_name,setting_state,error_code,expected,actual\n\
-         dev-b,Dev B,Windows11,2026-11-19T12:00:00Z,false,noncompliant,P1,AV,Error,s1,Setting s1,Error,0x1,1,0\n\
+         dev-b,Dev B,Windows11,2026-11-19T12:00:00Z,false,noncompliant,P1,AV,Error,s1,Setting s1,Error,0x00000001,1,0\n\
          dev-b,Dev B,Windows11,2026-11-19T12:00:00Z,false,noncompliant,P1,AV,Error,s2,Setting s2,Conflict,,1,0\n"
     );
 }

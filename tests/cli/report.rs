@@ -356,7 +356,7 @@ fn the_same_lake_gives_a_byte_identical_bundle() {
 #[test]
 fn chromium_shows_the_vendor_views() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = super::vendor::vendor_lake(&dir);
+    let lake = super::exports::export_lake(&dir);
     let out = dir.path().join("report");
     render(&lake, &out, &[]);
     let url = format!("file://{}", out.join("index.html").display());

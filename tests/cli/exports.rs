@@ -1,18 +1,18 @@
 //! Vendor exports (issue 5): Intune report exports and the Defender machine
 //! list, in every shape, into the one lake; the same device from several
 //! sources counted once; the new named queries with hand-computed answers
-//! worked out from the fixtures in `tests/fixtures/vendor/`.
+//! worked out from the fixtures in `tests/fixtures/exports/`.
 
 use super::*;
 
 fn vendor(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/vendor")
+        .join("tests/fixtures/exports")
         .join(name)
 }
 
 /// Every vendor fixture and the one agent report, ingested once.
-pub(crate) fn vendor_lake(dir: &tempfile::TempDir) -> PathBuf {
+pub(crate) fn export_lake(dir: &tempfile::TempDir) -> PathBuf {
     let lake = lake_in(dir);
     // 29 rows: 22 new, 3 duplicates (a DefenderAgents row, a firewall row
     // and a machine seen on both pages), 4 quarantined (an unknown
@@ -25,7 +25,7 @@ pub(crate) fn vendor_lake(dir: &tempfile::TempDir) -> PathBuf {
 #[test]
 fn every_shape_lands_and_a_second_run_is_all_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     assert_eq!(ingest(&lake, &[&vendor("")]), counts(29, 0, 25, 4));
     assert_eq!(count(&lake, "antivirus_health"), 6);
     assert_eq!(count(&lake, "firewall_status"), 4);
@@ -47,7 +47,7 @@ fn every_shape_lands_and_a_second_run_is_all_duplicates() {
 #[test]
 fn unknown_shapes_and_values_are_quarantined_with_their_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     let rows = sql(
         &lake,
         "SELECT regexp_replace(file, '^.*/', '') AS file, line, reason, raw FROM quarantine ORDER BY file, line",
@@ -88,7 +88,7 @@ fn unknown_shapes_and_values_are_quarantined_with_their_reason() {
 #[test]
 fn columns_and_code_tables_map_in_both_localisation_shapes() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     let rows = sql(
         &lake,
         "SELECT device_id, device_name, observed_at, device_state, device_state_names, product_status, \
@@ -203,7 +203,7 @@ fn columns_and_code_tables_map_in_both_localisation_shapes() {
 #[test]
 fn one_device_from_agent_intune_and_machine_list_counts_once() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     // mde-0001's agent report (03:00) and Intune device 1's two export
     // reports (01:00, 02:00) are one device, matched through its Entra id:
     // its latest report is the agent's. Intune device 2 is mde-0002 (its
@@ -239,7 +239,7 @@ fn one_device_from_agent_intune_and_machine_list_counts_once() {
 #[test]
 fn antivirus_and_firewall_views_count_each_device_once() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     // Device 1: newest row 07-20 (clean) wins over 07-15; device 4 is
     // stale (07-01, more than 7 days before the end of 07-20).
     assert_eq!(
@@ -272,7 +272,7 @@ fn antivirus_and_firewall_views_count_each_device_once() {
 #[test]
 fn onboarding_coverage_and_the_devices_to_bring_under_management() {
     let dir = tempfile::tempdir().unwrap();
-    let lake = vendor_lake(&dir);
+    let lake = export_lake(&dir);
     assert_eq!(
         query_csv(&lake, "onboarding_coverage", &[]),
         "os_platform,devices,onboarded,security_settings_management,intune,configmgr,unsupported_platform,not_reporting,to_manage,coverage_pct\n\

@@ -6,4 +6,4 @@ use std::sync::LazyLock;
 
 static DIR: LazyLock<tempfile::TempDir> = LazyLock::new(|| tempfile::tempdir().unwrap());
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| posture::fuzzing::vendor_export(DIR.path(), data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| posture::fuzzing::export(DIR.path(), data));
