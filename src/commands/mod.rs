@@ -96,6 +96,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             seed,
             start,
             gzip,
+            exports,
         } => generate::run(crate::generate::GenerateOptions {
             out,
             devices,
@@ -104,6 +105,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             seed,
             start,
             gzip,
+            exports,
         }),
     }
 }
