@@ -793,7 +793,7 @@ impl Written {
     }
 
     fn json(&mut self, folder: &std::path::Path, name: &str, body: &Value) -> Result<()> {
-        let text = serde_json::to_vec_pretty(body).context("cannot serialize an export page")?;
+        let text = serde_json::to_vec(body).context("cannot serialize an export page")?;
         self.file(&folder.join(name), &text)
     }
 
