@@ -8,9 +8,13 @@
 mod changes;
 #[cfg(feature = "ballista")]
 mod cluster;
+#[cfg(feature = "collect")]
+mod collect;
 mod compact;
 mod crash;
 mod exports;
+#[cfg(feature = "collect")]
+mod fake_tenant;
 mod fuzz;
 mod hostile;
 mod nightly;
