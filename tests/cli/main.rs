@@ -13,8 +13,6 @@ mod collect;
 mod compact;
 mod crash;
 mod exports;
-#[cfg(feature = "collect")]
-mod fake_tenant;
 mod fuzz;
 mod hostile;
 mod nightly;

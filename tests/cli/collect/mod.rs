@@ -7,400 +7,22 @@
 //! nights of `posture run`. Every test ends by looking for the secret, the
 //! tokens and the download signature in every output and every file.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod data;
+mod fake_tenant;
+mod services;
+mod site;
+
+use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::fake_tenant::{
-    self, Action, CLIENT, Data, FakeTenant, Fault, SAS_SIG, SECRET, TENANT, TOKEN_PREFIX, fixture,
-};
-use super::*;
+use data::{P_OTHER, P1, P2, policy_csv, tenant_data};
+use fake_tenant::{Action, FakeTenant, Fault, SECRET, fixture};
+use site::{Site, assert_byte_identical, assert_code, collected, expected_bytes, requests};
 
-const P1: &str = "5d1a0c3e-0000-4000-8000-000000000001";
-const P2: &str = "5d1a0c3e-0000-4000-8000-000000000002";
-const P_OTHER: &str = "9e9e9e9e-0000-4000-8000-000000000003";
-
-/// Intune's policy status export of `policy` on `day`: (device, code).
-fn policy_csv(policy: &str, name: &str, day: &str, rows: &[(u32, u32)]) -> String {
-    let mut csv = String::from(
-        "AssignmentFilterIds,DeviceName,IntuneDeviceId,Manufacturer,Model,PolicyId,PolicyName,PolicyStatus,PolicyStatus_loc,PspdpuLastModifiedTimeUtc,ReportStatus,ReportStatus_loc,TemplateVersion,UnifiedPolicyPlatformType,UnifiedPolicyPlatformType_loc,UnifiedPolicyType,UnifiedPolicyType_loc,UPN\r\n",
-    );
-    for (device, code) in rows {
-        let (loc, report) = match code {
-            2 => ("Compliant", "Succeeded"),
-            4 => ("Not compliant", "Noncompliant"),
-            _ => ("Error", "Error"),
-        };
-        csv.push_str(&format!(
-            ",WS-{device:04},11111111-0000-0000-0000-{device:012},Contoso,Laptop 7,{policy},{name},{code},{loc},{day} 0{device}:00:00.0000000,{report},{report},1,windows10AndLater,Windows 10 and later,Antivirus,Microsoft Defender Antivirus,user{device}@contoso.example\r\n"
-        ));
-    }
-    csv
-}
-
-fn defender_agents_csv(day: &str) -> String {
-    format!(
-        "DeviceId,DeviceName,DeviceState,DeviceState_loc,IsVirtualMachine,LastReportedDateTime,MalwareProtectionEnabled,ProductStatus,RealTimeProtectionEnabled,SignatureUpdateOverdue,TamperProtectionEnabled,UPN,UserEmail,UserName,_ManagedBy\r\n\
-         11111111-0000-0000-0000-000000000001,WS-0001,0,Clean,false,{day} 04:41:52.7475490,true,0,true,false,true,user1@contoso.example,user1@contoso.example,User 1,MDM\r\n\
-         11111111-0000-0000-0000-000000000002,WS-0002,2,Reboot pending,false,{day} 05:00:00.0000000,true,32,false,true,true,user2@contoso.example,user2@contoso.example,User 2,MDM\r\n"
-    )
-}
-
-fn firewall_csv(day: &str) -> String {
-    format!(
-        "DeviceId,DeviceName,FirewallStatus,LastReportedDateTime,ReferenceId,UPN,UserName,_ManagedBy,_OS\r\n\
-         11111111-0000-0000-0000-000000000001,WS-0001,Enabled,{day} 03:00:00.0000000,aaaaaaaa-0000-0000-0000-000000000001,user1@contoso.example,User 1,Intune,Windows\r\n\
-         11111111-0000-0000-0000-000000000002,WS-0002,Disabled,{day} 03:30:00.0000000,aaaaaaaa-0000-0000-0000-000000000002,user2@contoso.example,User 2,Intune,Windows\r\n"
-    )
-}
-
-fn machine(n: u32, day: &str) -> Value {
-    json!({
-        "id": format!("{n:040x}"),
-        "computerDnsName": format!("ws-{n:04}.contoso.example"),
-        "firstSeen": "2026-01-05T10:00:00Z",
-        "lastSeen": format!("{day}T0{n}:00:00Z"),
-        "osPlatform": "Windows11",
-        "osVersion": "10.0.22631",
-        "healthStatus": "Active",
-        "onboardingStatus": "Onboarded",
-        "managedBy": if n.is_multiple_of(2) { "Intune" } else { "MDE" },
-        "managedByStatus": "Success",
-        "aadDeviceId": format!("aaaaaaaa-0000-0000-0000-{n:012}"),
-        "machineTags": ["test"]
-    })
-}
-
-/// The tenant as of `day`: two endpoint security policies (and one other
-/// policy, not exported), five machines.
-fn tenant_data(day: &str) -> Data {
-    let mut exports = HashMap::new();
-    exports.insert(
-        format!("DeviceStatusesByConfigurationProfile/{P1}"),
-        policy_csv(P1, "Defender AV baseline", day, &[(1, 2), (2, 4)]),
-    );
-    exports.insert(
-        format!("DeviceStatusesByConfigurationProfile/{P2}"),
-        policy_csv(P2, "Firewall policy", day, &[(1, 2), (2, 2)]),
-    );
-    exports.insert("DefenderAgents".into(), defender_agents_csv(day));
-    exports.insert("FirewallStatus".into(), firewall_csv(day));
-    for (policy, name) in [(P1, "Defender AV baseline"), (P2, "Firewall policy")] {
-        exports.insert(
-            format!("DeviceAssignmentStatusByConfigurationPolicy/{policy}"),
-            format!(
-                "PolicyId,PolicyName,IntuneDeviceId,DeviceName,AadDeviceId,UPN,AssignmentStatus,PspdpuLastModifiedTimeUtc,UnifiedPolicyPlatformType,UnifiedPolicyType,AssignmentFilterIds,TemplateVersion,ReportStatus\r\n\
-                 {policy},{name},11111111-0000-0000-0000-000000000001,WS-0001,aaaaaaaa-0000-0000-0000-000000000001,user1@contoso.example,Succeeded,{day} 01:00:00.0000000,windows10AndLater,Antivirus,,1,Succeeded\r\n"
-            ),
-        );
-    }
-    exports.insert(
-        "DevicePolicySettingsComplianceReport".into(),
-        format!("DeviceId,ErrorCode,ErrorType,PolicyId,PolicyVersion,SettingId,SettingInstanceId,SettingName,SettingNm,SettingStatus,SettingValue,StateDetails,UserId\r\n11111111-0000-0000-0000-000000000001,0,0,{P1},1,s1,i1,Real-time protection,RTP,2,true,,u1\r\n"),
-    );
-    exports.insert(
-        "DevicesWithInventory".into(),
-        "Device ID,Device name,Microsoft Entra Device ID,OS,OS version,Last check-in\r\n11111111-0000-0000-0000-000000000001,WS-0001,aaaaaaaa-0000-0000-0000-000000000001,Windows,10.0.22631,2026-11-10 01:00:00\r\n".into(),
-    );
-    Data {
-        policies: vec![
-            (P1.into(), "Defender AV baseline".into(), "endpointSecurityAntivirus".into()),
-            (P_OTHER.into(), "Wi-Fi profile".into(), "none".into()),
-            (P2.into(), "Firewall policy".into(), "endpointSecurityFirewall".into()),
-        ],
-        machines: (1..=5).map(|n| machine(n, day)).collect(),
-        assessments: (1..=3)
-            .map(|n| json!({"deviceId": format!("{n:040x}"), "configurationId": format!("scid-{n}"), "isCompliant": n != 2, "isApplicable": true, "timestamp": format!("{day} 09:47:58.854")}))
-            .collect(),
-        avinfo: (1..=3)
-            .map(|n| json!({"id": format!("{n:040x}"), "machineId": format!("{n:040x}"), "avMode": "0", "avIsSignatureUpToDate": "True", "lastSeenTime": format!("{day}T02:00:00Z")}))
-            .collect(),
-        exports,
-        polls_before_complete: 2,
-        machines_next_link: true,
-    }
-}
-
-/// A site: a folder with posture.toml pointing at the fake tenant.
-struct Site {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    /// Every stdout and stderr of the site's commands, for the secret scan.
-    outputs: Vec<String>,
-}
-
-impl Site {
-    fn new(tenant: &FakeTenant, collect: &str) -> Site {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().to_path_buf();
-        let url = tenant.url();
-        std::fs::write(
-            root.join("posture.toml"),
-            format!(
-                "lake = \"lake\"\ninbox = \"inbox\"\nreports = \"reports\"\n\n[collect]\n\
-                 tenant_id = \"{TENANT}\"\nclient_id = \"{CLIENT}\"\n\
-                 login_url = \"{url}\"\ngraph_url = \"{url}/v1.0\"\ndefender_url = \"{url}\"\n\
-                 page_size = 2\nrequest_timeout = 1.5\nretry_first_delay = 0.05\nretry_time = 20\n\
-                 export_poll = 0.05\n{collect}\n"
-            ),
-        )
-        .unwrap();
-        Site {
-            _dir: dir,
-            root,
-            outputs: Vec::new(),
-        }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = posture();
-        c.args(args)
-            .arg("--config")
-            .arg(self.root.join("posture.toml"))
-            .current_dir(std::env::temp_dir())
-            .env("POSTURE_CLIENT_SECRET", SECRET);
-        for var in [
-            "POSTURE_TENANT_ID",
-            "POSTURE_CLIENT_ID",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        ] {
-            c.env_remove(var);
-        }
-        c
-    }
-
-    fn keep(&mut self, o: &Output) {
-        self.outputs
-            .push(String::from_utf8_lossy(&o.stdout).into_owned());
-        self.outputs.push(stderr(o));
-    }
-
-    fn collect(&mut self) -> Output {
-        self.collect_with(|_| {})
-    }
-
-    fn collect_with(&mut self, f: impl FnOnce(&mut Command)) -> Output {
-        let mut c = self.command(&["collect"]);
-        f(&mut c);
-        let o = c.output().unwrap();
-        self.keep(&o);
-        o
-    }
-
-    fn inbox(&self) -> PathBuf {
-        self.root.join("inbox")
-    }
-
-    /// The collection folders, oldest first.
-    fn collections(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.inbox().join("collect"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_dir())
-            .collect();
-        dirs.sort();
-        dirs
-    }
-
-    /// The files of a collection, by name (dot files apart).
-    fn files(dir: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<String>) {
-        let mut files = BTreeMap::new();
-        let mut hidden = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let entry = entry.unwrap();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                hidden.push(name);
-            } else {
-                files.insert(name, std::fs::read(entry.path()).unwrap());
-            }
-        }
-        hidden.sort();
-        (files, hidden)
-    }
-
-    /// Fails if the secret, a token or the download signature is in any
-    /// output or any file of the site, whatever happened.
-    fn assert_no_secret(&self, tenant: &FakeTenant) {
-        let encoded: String = url::form_urlencoded::byte_serialize(SECRET.as_bytes()).collect();
-        let key_line = std::fs::read_to_string(fixture("test-key.pem"))
-            .unwrap()
-            .lines()
-            .nth(1)
-            .unwrap()
-            .to_owned();
-        let mut needles = vec![
-            SECRET.to_owned(),
-            encoded,
-            SAS_SIG.to_owned(),
-            TOKEN_PREFIX.to_owned(),
-            key_line,
-        ];
-        needles.extend(tenant.tokens());
-        for (i, text) in self.outputs.iter().enumerate() {
-            for needle in &needles {
-                assert!(
-                    !text.contains(needle.as_str()),
-                    "output {i} holds `{needle}`:\n{text}"
-                );
-            }
-        }
-        let mut stack = vec![self.root.clone()];
-        let mut scanned = 0;
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let bytes = std::fs::read(&path).unwrap();
-                scanned += 1;
-                for needle in &needles {
-                    assert!(
-                        !contains(&bytes, needle.as_bytes()),
-                        "`{}` holds `{needle}`",
-                        path.display()
-                    );
-                }
-                // (The lake's Parquet is compressed, but all it holds came
-                // from the inbox files scanned here, and from the outputs.)
-            }
-        }
-        assert!(scanned > 0);
-    }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn assert_code(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "stderr:\n{}", stderr(o));
-}
-
-/// The summary line's counts: files, already, failed.
-fn collected(o: &Output) -> (u64, u64, u64) {
-    let err = stderr(o);
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("collected: "))
-        .unwrap_or_else(|| panic!("no summary line in:\n{err}"));
-    let get = |key: &str| -> u64 {
-        line.split(' ')
-            .find_map(|kv| kv.strip_prefix(&format!("{key}=")))
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    (get("files"), get("already"), get("failed"))
-}
-
-/// The served body that a collected file should equal, byte for byte:
-/// page N of an API is the Nth distinct page target answered `200`; a zip
-/// is the download of the job of its report (and policy).
-fn expected_bytes(tenant: &FakeTenant, name: &str) -> Vec<u8> {
-    let served = tenant.served();
-    let log = tenant.log();
-    if let Some(rest) = name.strip_prefix("mde-") {
-        let (api, page) = rest.trim_end_matches(".json").rsplit_once('-').unwrap();
-        let page: usize = page.parse().unwrap();
-        let path = match api {
-            "machines" => "/api/machines?",
-            "deviceavinfo" => "/api/deviceavinfo?",
-            "SecureConfigurationsAssessmentByMachine" => {
-                "/api/machines/SecureConfigurationsAssessmentByMachine?"
-            }
-            other => panic!("{other}"),
-        };
-        let mut targets: Vec<&str> = Vec::new();
-        for entry in &log {
-            if entry.status == 200
-                && entry.target.starts_with(path)
-                && !targets.contains(&entry.target.as_str())
-            {
-                targets.push(&entry.target);
-            }
-        }
-        return served[targets[page - 1]].clone();
-    }
-    let stem = name
-        .strip_prefix("intune-")
-        .unwrap()
-        .trim_end_matches(".zip");
-    let (report, policy) = match stem.split_once('-') {
-        Some((r, p)) => (r, Some(p)),
-        None => (stem, None),
-    };
-    // The job created for it: its POST named the report and the filter.
-    let jobs: Vec<&fake_tenant::Logged> = log
-        .iter()
-        .filter(|e| e.method == "POST" && e.target.ends_with("/exportJobs"))
-        .filter(|e| {
-            let body: Value = serde_json::from_str(&e.body).unwrap();
-            body["reportName"] == report
-                && body["filter"].as_str()
-                    == policy.map(|p| format!("(PolicyId eq '{p}')")).as_deref()
-        })
-        .collect();
-    assert!(!jobs.is_empty(), "no export job for {name}");
-    let blobs: Vec<&Vec<u8>> = served
-        .iter()
-        .filter(|(t, _)| t.starts_with(&format!("/blob/{report}_")))
-        .map(|(_, b)| b)
-        .collect();
-    // Of the report's downloads, the one holding this policy's CSV.
-    let want = tenant_csv(tenant, report, policy);
-    blobs
-        .into_iter()
-        .find(|zip| unzip_one(zip) == want)
-        .unwrap_or_else(|| panic!("no download of {name} served"))
-        .clone()
-}
-
-fn tenant_csv(tenant: &FakeTenant, report: &str, policy: Option<&str>) -> String {
-    let key = match policy {
-        Some(p) => format!("{report}/{p}"),
-        None => report.to_owned(),
-    };
-    tenant.data().exports[&key].clone()
-}
-
-fn unzip_one(zip: &[u8]) -> String {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut archive.by_index(0).unwrap(), &mut text).unwrap();
-    text
-}
-
-/// Every file of `dir` equals what the tenant served for it.
-fn assert_byte_identical(tenant: &FakeTenant, dir: &Path, names: &[&str]) {
-    let (files, hidden) = Site::files(dir);
-    let got: Vec<&str> = files.keys().map(String::as_str).collect();
-    assert_eq!(got, names, "files of `{}`", dir.display());
-    for (name, bytes) in &files {
-        assert!(
-            *bytes == expected_bytes(tenant, name),
-            "`{name}` differs from what was served"
-        );
-    }
-    assert!(
-        hidden.iter().all(|h| !h.starts_with(".partial-")),
-        "partial files left: {hidden:?}"
-    );
-}
-
-fn requests<'a>(log: &'a [fake_tenant::Logged], path: &str) -> Vec<&'a fake_tenant::Logged> {
-    log.iter().filter(|e| e.target.contains(path)).collect()
-}
+use super::{column, count, counts, ingest, stderr};
 
 #[test]
 fn collects_every_report_byte_for_byte_through_throttling_outages_and_an_expired_token() {
@@ -889,6 +511,15 @@ fn posture_run_collects_then_ingests_over_two_nights() {
     let lake = site.root.join("lake");
     let reports = site.root.join("reports");
 
+    // --no-collect asks nothing of the tenant (and an empty inbox has no
+    // day to report on).
+    std::fs::create_dir_all(site.inbox()).unwrap();
+    let o = site.command(&["run", "--no-collect"]).output().unwrap();
+    site.keep(&o);
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("holds no reports yet"));
+    assert!(tenant.log().is_empty());
+
     // Night 1.
     let o = run(&mut site);
     assert_code(&o, 0);
@@ -957,12 +588,5 @@ fn posture_run_collects_then_ingests_over_two_nights() {
         assert!(log.contains(line), "no `{line}` in the log:\n{log}");
     }
     assert!(reports.join("2026-11-12/index.html").is_file());
-
-    // --no-collect: nothing is asked of the tenant.
-    tenant.clear_log();
-    let o = site.command(&["run", "--no-collect"]).output().unwrap();
-    site.keep(&o);
-    assert_code(&o, 0);
-    assert!(tenant.log().is_empty());
     site.assert_no_secret(&tenant);
 }
