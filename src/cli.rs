@@ -150,6 +150,39 @@ pub enum Command {
         #[command(flatten)]
         engine: EngineArgs,
     },
+    /// Fetch the tenant's Intune report exports and Defender for Endpoint API pages into the inbox
+    #[command(
+        long_about = "Fetch the tenant's reports into the inbox, as the services return them: \
+        Intune report exports (Graph `deviceManagement/reports/exportJobs`, one zip per report, \
+        and per policy for the policy status reports) and Defender for Endpoint API pages \
+        (`machines`, `SecureConfigurationsAssessmentByMachine`, `deviceavinfo`, one JSON file \
+        per page), into INBOX/collect/<UTC start>/. `posture ingest` reads them as any other \
+        export.",
+        after_help = "Configured by the `[collect]` table of posture.toml (--config FILE, or \
+        posture.toml in the current folder). The app registration's credential comes from the \
+        environment (POSTURE_CLIENT_SECRET) or from files the table names (client_secret_file, \
+        or certificate_file and private_key_file); never from the command line. \
+        POSTURE_TENANT_ID and POSTURE_CLIENT_ID may replace tenant_id and client_id. Example:\n  \
+        [collect]\n  \
+        tenant_id = \"00000000-0000-0000-0000-000000000000\"\n  \
+        client_id = \"11111111-1111-1111-1111-111111111111\"\n  \
+        client_secret_file = \"/etc/posture/client-secret\"\n\n\
+        A file appears in the inbox only when whole; a download that fails after its retries \
+        is reported and the others go on. A rerun soon after (resume_within_hours) resumes the \
+        same collection: it downloads only what is missing.\n\n\
+        It ends with the line\n  \
+        collected: files=F bytes=B already=A failed=U\n\n\
+        Exit status: 0 when everything was collected; 1 when something could not be (what was \
+        downloaded is kept). Requires a build with `--features collect`. See docs/collect.md."
+    )]
+    Collect {
+        /// The inbox folder (default: `inbox` of the config file)
+        #[arg(long, value_name = "DIR")]
+        inbox: Option<PathBuf>,
+        /// The config file (default: `posture.toml` in the current folder)
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// The nightly job: ingest what is new, write the day's bundle, point `latest` at it, prune
     #[command(
         after_help = "Every flag can also be a key of the config file (`posture.toml` in \
@@ -165,9 +198,13 @@ pub enum Command {
         file is. The bundle of day D goes to REPORTS/D/ (D: --as-of, or the newest day with a \
         report); REPORTS/latest links to the newest bundle; bundles older than retention_days \
         are removed. --backfill FROM also writes every day from FROM to D.\n\n\
+        With a `[collect]` table (see `posture collect --help`), the run first fetches the \
+        tenant's reports into the inbox; --no-collect skips that.\n\n\
         Exit status: 0 success; 1 failure (nothing half-done: rerun it); 2 some inbox file \
         could not be read to its end (the rest is ingested, bundles written); 3 success, but \
-        this run quarantined more reports than quarantine_threshold. See docs/run.md."
+        this run quarantined more reports than quarantine_threshold; 4 the collect step could \
+        not fetch everything (the rest of the run went on with what the inbox holds). See \
+        docs/run.md."
     )]
     Run(RunArgs),
     /// Load an exceptions CSV into the lake: the new set in force (older sets are kept)
@@ -278,6 +315,9 @@ pub struct RunArgs {
     /// Exit 3 when this run quarantines more reports than this [default: 0]
     #[arg(long, value_name = "N")]
     pub quarantine_threshold: Option<u64>,
+    /// Skip the collect step of the config's `[collect]` table
+    #[arg(long)]
+    pub no_collect: bool,
 }
 
 /// The snapshot a query or report is computed for.

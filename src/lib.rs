@@ -1,6 +1,8 @@
 //! `posture`: offline compliance analytics for Defender for Endpoint
 //! security settings. The modules follow the pipeline:
 //!
+//! - [`collect`]: the tenant's Intune exports and Defender API pages fetched
+//!   into the inbox (cargo feature `collect`);
 //! - [`ingest`]: agent reports from an inbox, validated and normalised;
 //! - [`lake`]: the Hive-partitioned Parquet lake and its atomic commits;
 //! - [`query`]: DataFusion over the lake, the named queries of `queries/`;
@@ -14,6 +16,7 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod collect;
 pub mod commands;
 pub mod error_codes;
 pub mod fault;

@@ -1,4 +1,5 @@
-//! The nightly job (`posture run`): ingest what is new in the inbox, write
+//! The nightly job (`posture run`): collect the tenant's reports into the
+//! inbox when configured, ingest what is new in the inbox, write
 //! the day's bundle into `REPORTS/YYYY-MM-DD/`, point `REPORTS/latest` at
 //! it, prune old bundles. Safe to rerun and to kill: the lake changes only by
 //! its atomic commit, a bundle appears only by a rename, and the next run
@@ -24,6 +25,8 @@ const OLD_PREFIX: &str = ".old-";
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
+    /// Fetch the tenant's reports into the inbox first (docs/collect.md).
+    pub collect: Option<crate::collect::CollectStep>,
     pub lake: PathBuf,
     pub inbox: PathBuf,
     pub reports: PathBuf,
@@ -43,6 +46,8 @@ pub struct RunOptions {
 /// What a run did, for the exit code and the tests.
 #[derive(Debug, Clone, Default)]
 pub struct RunOutcome {
+    /// What the collect step fetched, when it ran.
+    pub collect: Option<crate::collect::CollectOutcome>,
     /// Inbox files whose checksum is in the ledger: not read again.
     pub skipped_files: usize,
     pub ingest: IngestSummary,
@@ -65,6 +70,12 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
     let _lock = lock(&options.reports)?;
     finish_interrupted(&options.reports)?;
     let mut outcome = RunOutcome::default();
+
+    // 0. The tenant's reports into the inbox; a failure is logged and the
+    // night goes on with what the inbox holds.
+    if let Some(step) = &options.collect {
+        outcome.collect = Some(crate::collect::step(step, &options.inbox));
+    }
 
     // 1. What is new in the inbox, by checksum.
     let files = ingest::discover(std::slice::from_ref(&options.inbox), &options.lake)

@@ -1,6 +1,7 @@
 //! One small file per subcommand: each turns its flags into options and
 //! calls the stage that does the work.
 
+mod collect;
 mod compact;
 mod exceptions;
 mod generate;
@@ -85,6 +86,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             engine,
         } => report::run(lake, out, snapshot, engine.engine),
         Command::Run(args) => run::run(args),
+        Command::Collect { inbox, config } => collect::run(inbox, config),
         Command::Exceptions { lake, file } => exceptions::run(&lake, &file),
         Command::Compact { lake, dry_run } => compact::run(&lake, dry_run),
         Command::Verify { dir } => verify::run(&dir),

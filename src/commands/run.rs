@@ -1,6 +1,7 @@
 //! `posture run [--config posture.toml] [--backfill FROM] ...`: the nightly
 //! job. Merges the config file with the flags, sets up the log (stderr and a
-//! file), runs `nightly::run` and turns its outcome into the exit code.
+//! file), runs `nightly::run` and turns its outcome into the exit code. The
+//! config file is read here for `posture collect` too.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,19 +19,23 @@ use crate::nightly::{self, RunOptions};
 const EXIT_UNREADABLE_FILES: u8 = 2;
 /// The run succeeded but quarantined more reports than the threshold.
 const EXIT_QUARANTINE_ABOVE_THRESHOLD: u8 = 3;
+/// The collect step could not fetch everything; the rest of the run went on.
+const EXIT_COLLECT_INCOMPLETE: u8 = 4;
 
-/// The config file's keys: the long flags, with `_` for `-`.
+/// The config file's keys: the long flags, with `_` for `-`, and the
+/// `[collect]` table (docs/collect.md).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub(super) struct ConfigFile {
     lake: Option<PathBuf>,
-    inbox: Option<PathBuf>,
+    pub(super) inbox: Option<PathBuf>,
     reports: Option<PathBuf>,
     exceptions: Option<PathBuf>,
     log_file: Option<PathBuf>,
     stale_days: Option<u32>,
     retention_days: Option<u32>,
     quarantine_threshold: Option<u64>,
+    pub(super) collect: Option<crate::collect::CollectConfig>,
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
@@ -44,7 +49,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             )
         })
     };
+    let collect =
+        config
+            .collect
+            .filter(|_| !args.no_collect)
+            .map(|config| crate::collect::CollectStep {
+                config,
+                base: base.clone(),
+            });
     let options = RunOptions {
+        collect,
         lake: required(args.lake, config.lake, "lake")?,
         inbox: required(args.inbox, config.inbox, "inbox")?,
         reports: required(args.reports, config.reports, "reports")?,
@@ -80,6 +94,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
     };
     let quarantined = outcome.ingest.counts.quarantined;
+    if let Some(collected) = &outcome.collect
+        && !collected.failures.is_empty()
+    {
+        error!(
+            "the collect step could not fetch everything ({} failure(s), logged above); the run went on with what the inbox holds, and the next run resumes the collection (exit {EXIT_COLLECT_INCOMPLETE})",
+            collected.failures.len()
+        );
+        return Ok(ExitCode::from(EXIT_COLLECT_INCOMPLETE));
+    }
     if !outcome.ingest.file_errors.is_empty() {
         error!(
             "{} file(s) could not be read to the end; what was read of them is ingested (exit {EXIT_UNREADABLE_FILES})",
@@ -100,7 +123,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
 /// The config file given, or `posture.toml` if the current folder has one,
 /// with the folder its relative paths start from.
-fn read_config(path: Option<&Path>) -> Result<(ConfigFile, PathBuf)> {
+pub(super) fn read_config(path: Option<&Path>) -> Result<(ConfigFile, PathBuf)> {
     let default = Path::new("posture.toml");
     let path = match path {
         Some(p) => p,
@@ -112,7 +135,7 @@ fn read_config(path: Option<&Path>) -> Result<(ConfigFile, PathBuf)> {
     let config: ConfigFile = toml::from_str(&text).map_err(|e| {
         crate::Hinted::new(
             format!("`{}` is not a valid config: {}", path.display(), e.message()),
-            "keys: lake, inbox, reports, exceptions, log_file, stale_days, retention_days, quarantine_threshold (see `posture run --help`)",
+            "keys: lake, inbox, reports, exceptions, log_file, stale_days, retention_days, quarantine_threshold, and the [collect] table (see `posture run --help`, docs/collect.md)",
         )
     })?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -8,6 +8,8 @@
 mod changes;
 #[cfg(feature = "ballista")]
 mod cluster;
+#[cfg(feature = "collect")]
+mod collect;
 mod compact;
 mod crash;
 mod exports;
