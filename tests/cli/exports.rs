@@ -1,7 +1,7 @@
 //! Real tenant data (issues 5 and 14): a fleet that arrives only as Intune
 //! and Defender for Endpoint exports, in every documented shape, into the
 //! one lake; each device counted once; every named query checked against
-//! answers worked out by hand from `tests/fixtures/exports/` (its README
+//! answers worked out by hand from `tests/fixtures/exports/` (`tests/fixtures/exports.md`
 //! says what each file is and which Microsoft page its columns come from).
 //!
 //! The fleet, as of 2026-07-20 (stale after 7 days):

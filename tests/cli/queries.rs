@@ -196,7 +196,9 @@ fn query_list_and_unknown_names() {
             "changes",
             "remediation",
             "exceptions",
-            "exceptions_trend"
+            "exceptions_trend",
+            "antivirus_mode",
+            "secure_configuration"
         ]
     );
     let dir = tempfile::tempdir().unwrap();
