@@ -2,11 +2,13 @@
 //! the lake's tables, the shared snapshot views and the named queries kept
 //! in `queries/`, and runs analysts' read-only SQL.
 
+mod analyst;
 mod catalog;
 mod cluster;
 mod functions;
 mod location;
 pub mod output;
+mod statements;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,12 +26,14 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder};
-use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 
+pub use analyst::SqlSession;
 pub use catalog::{NamedQuery, named_queries, named_queries_with};
 pub use cluster::EngineKind;
 pub use functions::percentage;
 pub use location::Location;
+pub use statements::{Split, Statement, split as split_statements};
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 
@@ -408,37 +412,22 @@ impl Engine {
         options: &SnapshotOptions,
         bounds: &Bounds,
     ) -> Result<QueryResult> {
+        self.sql_session(options, bounds).await?.run(sql).await
+    }
+
+    /// A session for an analyst's statements, one after another (the shell
+    /// of `posture sql`), each refused if it writes, and bounded.
+    pub async fn sql_session(
+        &self,
+        options: &SnapshotOptions,
+        bounds: &Bounds,
+    ) -> Result<SqlSession> {
         let memory = usize::try_from(bounds.memory_bytes).unwrap_or(usize::MAX);
-        let run = async {
-            let ctx = self.session(options, 1, false, memory).await?;
-            let read_only = SQLOptions::new()
-                .with_allow_ddl(false)
-                .with_allow_dml(false)
-                .with_allow_statements(false);
-            let df = match ctx.sql_with_options(sql, read_only).await {
-                Ok(df) => df,
-                Err(e) => return Err(sql_error(&ctx, e)),
-            };
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            let batches = df.collect().await.map_err(|e| execution_error(e, bounds))?;
-            Ok(QueryResult { schema, batches })
-        };
-        match tokio::time::timeout(bounds.time, run).await {
-            Ok(outcome) => outcome,
-            Err(_) => bail!(crate::Hinted::new(
-                format!(
-                    "the query was stopped after {} s (--timeout)",
-                    bounds.time.as_secs()
-                ),
-                match self.engine {
-                    EngineKind::Local =>
-                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS",
-                    EngineKind::Cluster(_) =>
-                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS; \
-                        a Ballista 55 job that unions an empty scan with a real one never finishes (docs/scale-out.md)",
-                },
-            )),
-        }
+        Ok(SqlSession {
+            ctx: self.session(options, 1, false, memory).await?,
+            bounds: bounds.clone(),
+            engine: self.engine.clone(),
+        })
     }
 }
 
