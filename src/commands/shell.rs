@@ -16,7 +16,10 @@ use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Config, Editor};
 
 use crate::cli::Format;
-use crate::query::{Engine, QueryResult, SqlSession, output, split_statements};
+use crate::query::{
+    Bounds, Engine, EngineKind, Location, QueryResult, SnapshotOptions, SqlSession, output,
+    split_statements,
+};
 
 /// Where statements come from.
 #[derive(Debug, Clone)]
@@ -37,8 +40,38 @@ Statements end with `;` and may span lines; each is read-only.
   \\q, .quit          leave (or Ctrl-D)
 Ctrl-C drops the statement being typed, or stops the one running.";
 
+/// The lake a shell reads, opened for each statement: an open lake holds
+/// its read lock, which would hold up the nightly commit for as long as the
+/// shell stays open, and each statement sees the lake as it is then.
+pub struct Lake {
+    pub location: Location,
+    pub engine: EngineKind,
+    pub bounds: Bounds,
+}
+
+impl Lake {
+    /// The lake opened, and a session on it.
+    pub async fn open(&self) -> Result<(Engine, SqlSession)> {
+        let engine = Engine::open(&self.location, None)
+            .await?
+            .on(self.engine.clone())
+            .await?;
+        // The snapshot views analysts see are as of the newest day, with
+        // the default staleness.
+        let session = engine
+            .sql_session(&SnapshotOptions::default(), &self.bounds)
+            .await?;
+        Ok((engine, session))
+    }
+
+    async fn run(&self, sql: &str) -> Result<QueryResult> {
+        let (_engine, session) = self.open().await?;
+        session.run(sql).await
+    }
+}
+
 pub struct Shell<'a> {
-    session: &'a SqlSession,
+    lake: &'a Lake,
     runtime: &'a tokio::runtime::Runtime,
     format: Format,
     interactive: bool,
@@ -60,13 +93,13 @@ enum Flow {
 
 impl<'a> Shell<'a> {
     pub fn new(
-        session: &'a SqlSession,
+        lake: &'a Lake,
         runtime: &'a tokio::runtime::Runtime,
         format: Format,
         source: &Source,
     ) -> Shell<'a> {
         Shell {
-            session,
+            lake,
             runtime,
             format,
             interactive: matches!(source, Source::Terminal),
@@ -101,7 +134,8 @@ impl<'a> Shell<'a> {
     }
 
     /// The shell on a terminal, until `\q` or Ctrl-D.
-    pub fn interactive(mut self, engine: &Engine) -> Result<ExitCode> {
+    /// `greeting` names the lake and its as-of day.
+    pub fn interactive(mut self, greeting: &str) -> Result<ExitCode> {
         let config = Config::builder()
             .max_history_size(1000)?
             .history_ignore_dups(true)?
@@ -118,9 +152,7 @@ impl<'a> Shell<'a> {
             eprintln!("warning: cannot read the history `{}`: {e}", file.display());
         }
         eprintln!(
-            "posture sql: the lake `{}` as of {}; `\\d` lists the tables, `\\?` the commands, `\\q` quits",
-            engine.lake(),
-            engine.as_of()
+            "posture sql: {greeting}; `\\d` lists the tables, `\\?` the commands, `\\q` quits"
         );
         loop {
             match editor.readline("posture> ") {
@@ -201,16 +233,16 @@ impl<'a> Shell<'a> {
     /// to print is an error here.
     fn statement(&mut self, sql: &str, line: usize) -> Result<()> {
         let started = Instant::now();
-        let session = self.session;
+        let lake = self.lake;
         let outcome = if self.interactive {
             self.runtime.block_on(async {
                 tokio::select! {
-                    outcome = session.run(sql) => outcome,
+                    outcome = lake.run(sql) => outcome,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("stopped (Ctrl-C)")),
                 }
             })
         } else {
-            self.runtime.block_on(session.run(sql))
+            self.runtime.block_on(lake.run(sql))
         };
         match outcome {
             Ok(result) => {
@@ -242,8 +274,14 @@ impl<'a> Shell<'a> {
                 eprintln!("{HELP}");
                 return Ok(Flow::Continue);
             }
-            ("\\d" | "\\dt" | ".tables", None) => self.runtime.block_on(self.session.tables()),
-            ("\\d" | ".schema", Some(table)) => self.runtime.block_on(self.session.columns(table)),
+            ("\\d" | "\\dt" | ".tables", None) => self.runtime.block_on(async {
+                let (_engine, session) = self.lake.open().await?;
+                session.tables().await
+            }),
+            ("\\d" | ".schema", Some(table)) => self.runtime.block_on(async {
+                let (_engine, session) = self.lake.open().await?;
+                session.columns(table).await
+            }),
             _ => Err(crate::Hinted::new(
                 format!("unknown command `{text}`"),
                 "`\\?` lists the shell's commands; SQL statements end with `;`",

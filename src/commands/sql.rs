@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use super::shell::{Shell, Source};
+use super::shell::{Lake, Shell, Source};
 use crate::cli::{Format, OutputArgs};
 use crate::query::{Bounds, Engine, EngineKind, Location, SnapshotOptions};
 
@@ -33,9 +33,6 @@ pub enum Input {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    // The snapshot views analysts see are as of the newest day, with the
-    // default staleness.
-    let options = SnapshotOptions::default();
     let source = match &args.input {
         Input::Query(sql) => return run_one(&args.lake, sql, &args),
         Input::File(path) => Source::File(path.clone()),
@@ -56,19 +53,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ),
         _ => None,
     };
+    let lake = Lake {
+        location: args.lake.clone(),
+        engine: args.engine.clone(),
+        bounds: args.bounds.clone(),
+    };
     let runtime = super::runtime()?;
-    let opened = runtime.block_on(async {
-        let engine = Engine::open(&args.lake, None)
-            .await?
-            .on(args.engine)
-            .await?;
-        let session = engine.sql_session(&options, &args.bounds).await?;
-        anyhow::Ok((engine, session))
-    });
-    let (engine, session) = opened?;
-    let shell = Shell::new(&session, &runtime, args.output.format, &source);
+    // The lake is opened once first, so that a wrong one fails at once;
+    // then for each statement (`shell::Lake`).
+    let greeting = runtime.block_on(async {
+        let (engine, _) = lake.open().await?;
+        anyhow::Ok(format!(
+            "the lake `{}` as of {}",
+            engine.lake(),
+            engine.as_of()
+        ))
+    })?;
+    let shell = Shell::new(&lake, &runtime, args.output.format, &source);
     let outcome = match (&source, script) {
-        (Source::Terminal, _) => shell.interactive(&engine),
+        (Source::Terminal, _) => shell.interactive(&greeting),
         (_, Some(text)) => shell.script(text.as_bytes()),
         (_, None) => shell.script(std::io::stdin().lock()),
     };

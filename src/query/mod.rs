@@ -3,6 +3,7 @@
 //! in `queries/`, and runs analysts' read-only SQL.
 
 mod analyst;
+mod cache;
 mod catalog;
 mod cluster;
 mod functions;
@@ -326,10 +327,26 @@ impl Engine {
             snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
         )?;
         ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+        // On the local engine, `latest_reports` is computed once per
+        // session, and the current states read the days that hold a latest
+        // report (cache.rs); the `day_end_*` names keep the whole tables.
+        let mut whole_tables = Vec::new();
         for (name, sql) in catalog::VIEWS {
             ctx.sql(sql)
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
+            match name {
+                "latest_reports" if self.engine == EngineKind::Local => {
+                    whole_tables = share_latest_reports(&ctx).await?;
+                }
+                "current_setting_states" => {
+                    for (table, whole) in whole_tables.drain(..) {
+                        ctx.deregister_table(table)?;
+                        ctx.register_table(table, whole)?;
+                    }
+                }
+                _ => {}
+            }
         }
         Ok(ctx)
     }
@@ -429,6 +446,35 @@ impl Engine {
             engine: self.engine.clone(),
         })
     }
+}
+
+/// Replaces the view `latest_reports` by its rows computed once, and the
+/// `day_end_*` tables the current states read by the same cut to the days
+/// of those rows; returns the whole tables, to be put back once the views
+/// that read the cut ones are created.
+async fn share_latest_reports(
+    ctx: &SessionContext,
+) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
+    let view = ctx.table_provider("latest_reports").await?;
+    let plan = view
+        .get_logical_plan()
+        .context("`latest_reports` is not a view")?
+        .into_owned();
+    let latest = Arc::new(cache::CachedView::new(plan));
+    ctx.deregister_table("latest_reports")?;
+    ctx.register_table(
+        "latest_reports",
+        Arc::clone(&latest) as Arc<dyn TableProvider>,
+    )?;
+    let mut whole_tables = Vec::new();
+    for table in ["day_end_policy_states", "day_end_setting_states"] {
+        let whole = ctx.table_provider(table).await?;
+        let cut = cache::OnLatestDays::new(Arc::clone(&whole), Arc::clone(&latest));
+        ctx.deregister_table(table)?;
+        ctx.register_table(table, Arc::new(cut))?;
+        whole_tables.push((table, whole));
+    }
+    Ok(whole_tables)
 }
 
 /// A query that ran out of its memory says which flag bounds it.
