@@ -4,7 +4,8 @@
 -- the greatest row_id). device_state is the decoded DeviceState flag value
 -- (`clean`, or its flags; `unknown` when the export left it empty). devices
 -- counts devices whose newest row is within --stale-days; stale ones are
--- counted apart. A flag the export left empty is not counted.
+-- counted apart. A flag the export left empty is not counted. Defender for
+-- Endpoint's own antivirus health (deviceavinfo) is antivirus_mode's.
 WITH keyed AS (
     SELECT
         coalesce(k.device_key, 'intune:' || a.device_id) AS device_key,
@@ -21,6 +22,7 @@ WITH keyed AS (
     CROSS JOIN snapshot_days s
     LEFT JOIN device_keys k ON k.intune_id = a.device_id
     WHERE a.observed_at < s.day_end
+        AND (a.source IS NULL OR a.source = 'intune:DefenderAgents')
 ),
 latest AS (
     SELECT

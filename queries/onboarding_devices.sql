@@ -1,5 +1,6 @@
 -- onboarding_devices: the devices of the Defender machine list still to bring under security settings management, each with the first thing in the way.
--- Every machine whose newest row (inventory_status) is not managed by MDE.
+-- Every device of inventory_status not managed by MDE (the machine list's,
+-- and the devices only Intune knows); an excluded machine is never listed.
 -- reason, the first that holds: `unsupported platform`, `not onboarded`,
 -- `not reporting`, `managed by Intune`, `managed by Configuration Manager`,
 -- `not managed by security settings management`.
@@ -21,5 +22,5 @@ SELECT
         ELSE 'not managed by security settings management'
     END AS reason
 FROM inventory_status
-WHERE managed_by <> 'MDE'
+WHERE managed_by <> 'MDE' AND NOT excluded
 ORDER BY reason, computer_dns_name, machine_id

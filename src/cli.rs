@@ -248,6 +248,11 @@ pub enum Command {
         /// Write .ndjson.gz instead of .ndjson
         #[arg(long)]
         gzip: bool,
+        /// Also write, under DIR/exports/, the tenant's exports of the last
+        /// day as Intune and Defender for Endpoint hand them out (zip
+        /// exports, API pages), with devices known only from them
+        #[arg(long)]
+        exports: bool,
     },
 }
 

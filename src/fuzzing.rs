@@ -61,8 +61,8 @@ pub fn manifest_verify(dir: &Path, data: &[u8]) {
 }
 
 /// A vendor export (zip, CSV or JSON, told apart as `posture ingest` does)
-/// read into its items: rows, one report per device, or a rejected row with
-/// its reason.
+/// read into its items: rows, one-policy reports, per-setting rows, or a
+/// rejected row with its reason.
 pub fn export(dir: &Path, data: &[u8]) {
     use crate::ingest::exports;
     let path = dir.join("export");
@@ -70,7 +70,11 @@ pub fn export(dir: &Path, data: &[u8]) {
     let Ok(Some(kind)) = exports::sniff(&path) else {
         return;
     };
-    let _ = exports::read_file(&path, "export", kind, 1 << 20, &mut |_, item| {
+    let limits = crate::ingest::Limits {
+        max_report_bytes: 1 << 20,
+        max_decompressed_bytes: 1 << 20,
+    };
+    let _ = exports::read_file(&path, "export", kind, &limits, &mut |_, item| {
         if let exports::Item::Rejected { reason, .. } = &item {
             assert!(!reason.is_empty());
         }

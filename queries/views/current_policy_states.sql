@@ -1,9 +1,13 @@
--- current_policy_states: the policies listed in each device's latest report,
--- one row per (day, device, policy). A policy missing from the latest report
--- is no longer targeted at the device, whatever older reports said. Should a
--- report list one policy twice, the entry with the worse state counts
--- (Error, Conflict, Pending, Succeeded, NotApplicable, in that order), with
--- its own name and type; among equal states, the greatest name, then type.
+-- current_policy_states: each device's current policy states, one row per
+-- (day, device, policy). For a device whose latest report is an agent's:
+-- the policies listed in that report, nothing else (a policy missing from
+-- the latest report is no longer targeted at the device, whatever older
+-- reports said); should a report list one policy twice, the entry with the
+-- worse state counts (Error, Conflict, Pending, Succeeded, NotApplicable, in
+-- that order), with its own name and type; among equal states, the greatest
+-- name, then type. For a device whose latest report was made from an Intune
+-- export: the newest exported status of each of its policies
+-- (current_export_policy_states).
 CREATE VIEW current_policy_states AS
 SELECT day, device_id, stale, observed_at, report_id, policy_id, policy_name, policy_type, state
 FROM (
@@ -35,5 +39,20 @@ FROM (
         ON p.report_id = l.report_id
         AND p.device_id = l.source_device_id
         AND p.observed_at = l.observed_at
+    WHERE l.source IS NULL
 ) ranked
 WHERE precedence = 1
+UNION ALL
+SELECT
+    l.day,
+    l.device_id,
+    l.stale,
+    e.observed_at,
+    e.report_id,
+    e.policy_id,
+    e.policy_name,
+    e.policy_type,
+    e.state
+FROM latest_reports l
+JOIN current_export_policy_states e ON e.day = l.day AND e.device_id = l.device_id
+WHERE l.source IS NOT NULL

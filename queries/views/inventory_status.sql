@@ -1,12 +1,19 @@
--- inventory_status: each machine of the Defender machine list as of the
--- snapshot day: its newest row (greatest observed_at, then row_id) observed
--- before the end of the day, classified for onboarding_coverage.
+-- inventory_status: each device to account for in onboarding, as of the
+-- snapshot day. First the machines of the Defender machine list: each by its
+-- newest row (greatest observed_at, then row_id) observed before the end of
+-- the day; a machine merged into another (machine_keys) is that other, so
+-- it is left out; an excluded machine (isExcluded) is kept with `excluded`
+-- set, for the queries to report apart. Then the devices Intune knows (its
+-- device inventory, DefenderAgents) that match no machine of the list
+-- (device_keys): onboarded only when DefenderAgents' WDATPOnboardingState
+-- says so, managed by Intune, their platform the inventory's OS family.
 -- supported: a platform security settings management supports (Windows
 -- client and Server 2012 R2 or later, macOS, Linux) and not marked
 -- `Unsupported` by Defender; onboarded: onboardingStatus `Onboarded`;
--- reporting: healthStatus `Active` and lastSeen within --stale-days.
+-- reporting: healthStatus `Active` and lastSeen within --stale-days (for a
+-- device only Intune knows: its newest check-in within --stale-days).
 CREATE VIEW inventory_status AS
-WITH latest AS (
+WITH listed AS (
     SELECT
         m.*,
         s.stale_before,
@@ -17,6 +24,49 @@ WITH latest AS (
     FROM device_inventory m
     CROSS JOIN snapshot_days s
     WHERE m.observed_at < s.day_end
+),
+intune_known AS (
+    SELECT
+        coalesce(k.device_key, 'intune:' || x.intune_id) AS device_id,
+        x.device_name,
+        x.os_platform,
+        x.onboarded,
+        x.observed_at,
+        s.stale_before
+    FROM (
+        SELECT intune_device_id AS intune_id, device_name, os_platform,
+            CAST(NULL AS BOOLEAN) AS onboarded, observed_at
+        FROM intune_devices
+        UNION ALL
+        SELECT device_id AS intune_id, device_name, CAST(NULL AS VARCHAR) AS os_platform,
+            wdatp_onboarded AS onboarded, observed_at
+        FROM antivirus_health
+        WHERE source IS NULL OR source = 'intune:DefenderAgents'
+    ) x
+    CROSS JOIN snapshot_days s
+    LEFT JOIN device_keys k ON k.intune_id = x.intune_id
+    WHERE x.observed_at < s.day_end
+),
+intune_only AS (
+    SELECT device_id, max(observed_at) AS last_seen, max(stale_before) AS stale_before
+    FROM intune_known
+    WHERE device_id NOT IN (SELECT machine_id FROM listed)
+    GROUP BY device_id
+),
+newest_name AS (
+    SELECT device_id, device_name,
+        row_number() OVER (PARTITION BY device_id ORDER BY observed_at DESC, device_name) AS pick
+    FROM intune_known WHERE device_name IS NOT NULL
+),
+newest_platform AS (
+    SELECT device_id, os_platform,
+        row_number() OVER (PARTITION BY device_id ORDER BY observed_at DESC, os_platform) AS pick
+    FROM intune_known WHERE os_platform IS NOT NULL
+),
+newest_onboarding AS (
+    SELECT device_id, onboarded,
+        row_number() OVER (PARTITION BY device_id ORDER BY observed_at DESC, onboarded) AS pick
+    FROM intune_known WHERE onboarded IS NOT NULL
 )
 SELECT
     machine_id,
@@ -36,6 +86,29 @@ SELECT
         AND coalesce(onboarding_status, '') <> 'Unsupported',
         false
     ) AS supported,
-    coalesce(health_status = 'Active' AND last_seen >= stale_before, false) AS reporting
-FROM latest
-WHERE recency = 1
+    coalesce(health_status = 'Active' AND last_seen >= stale_before, false) AS reporting,
+    coalesce(is_excluded, false) AS excluded,
+    exclusion_reason,
+    'machine list' AS known_from
+FROM listed
+WHERE recency = 1 AND machine_id NOT IN (SELECT machine_id FROM machine_keys)
+UNION ALL
+SELECT
+    d.device_id AS machine_id,
+    n.device_name AS computer_dns_name,
+    coalesce(p.os_platform, 'Unknown') AS os_platform,
+    CASE WHEN coalesce(o.onboarded, false) THEN 'Onboarded' END AS onboarding_status,
+    CAST(NULL AS VARCHAR) AS health_status,
+    'Intune' AS managed_by,
+    CAST(NULL AS VARCHAR) AS managed_by_status,
+    d.last_seen,
+    coalesce(o.onboarded, false) AS onboarded,
+    coalesce(p.os_platform IN ('Windows', 'macOS', 'Linux'), false) AS supported,
+    d.last_seen >= d.stale_before AS reporting,
+    false AS excluded,
+    CAST(NULL AS VARCHAR) AS exclusion_reason,
+    'Intune' AS known_from
+FROM intune_only d
+LEFT JOIN newest_name n ON n.device_id = d.device_id AND n.pick = 1
+LEFT JOIN newest_platform p ON p.device_id = d.device_id AND p.pick = 1
+LEFT JOIN newest_onboarding o ON o.device_id = d.device_id AND o.pick = 1

@@ -1,21 +1,25 @@
 -- keyed_reports: `reports` with each report's device_id replaced by the
 -- device it stands for (device_keys); source_device_id keeps the id the
 -- report carries, which its policy and setting rows are filed under. Agent
--- reports keep their own device_id. day_end_keyed_reports is the same
--- over day_end_reports: change both together.
+-- reports keep their own device_id, unless the machine list says the
+-- machine was merged into another (machine_keys). `source` is NULL for an
+-- agent report, else the export it was made from. day_end_keyed_reports is
+-- the same over day_end_reports: change both together.
 CREATE VIEW keyed_reports AS
 SELECT
-    report_id,
-    device_id,
-    device_id AS source_device_id,
-    device_name,
-    os_platform,
-    managed_by,
-    enrollment_status,
-    observed_at,
-    date
-FROM reports
-WHERE source IS NULL
+    r.report_id,
+    coalesce(k.device_key, r.device_id) AS device_id,
+    r.device_id AS source_device_id,
+    r.device_name,
+    r.os_platform,
+    r.managed_by,
+    r.enrollment_status,
+    r.observed_at,
+    r.source,
+    r.date
+FROM reports r
+LEFT JOIN machine_keys k ON k.machine_id = r.device_id
+WHERE r.source IS NULL
 UNION ALL
 SELECT
     r.report_id,
@@ -26,6 +30,7 @@ SELECT
     r.managed_by,
     r.enrollment_status,
     r.observed_at,
+    r.source,
     r.date
 FROM reports r
 LEFT JOIN device_keys k ON k.intune_id = r.device_id

@@ -12,6 +12,10 @@
 --
 -- Devices are those of keyed_reports: an Intune export's report counts for
 -- the machine it is matched to; source_device_id is the id its rows carry.
+-- `source` is NULL when the latest report is an agent's; when it was made
+-- from an export (one policy's status), current_policy_states takes the
+-- device's newest status of every policy instead, and the platform is the
+-- most specific one known for the device (device_platforms).
 -- It reads day_end_keyed_reports, keyed_reports cut to what this view needs:
 -- for a day with a valid compacted snapshot, only each device's last report
 -- of that day (docs/compaction.md); the same reports win either way.
@@ -30,6 +34,7 @@ WITH last_of_day AS (
             managed_by,
             enrollment_status,
             observed_at,
+            source,
             CAST(date AS DATE) AS report_day,
             row_number() OVER (
                 PARTITION BY device_id, date
@@ -46,12 +51,17 @@ SELECT
     r.device_id,
     r.source_device_id,
     r.device_name,
-    r.os_platform,
+    CASE
+        WHEN r.source IS NULL THEN r.os_platform
+        ELSE coalesce(p.os_platform, r.os_platform)
+    END AS os_platform,
     r.managed_by,
     r.enrollment_status,
     r.observed_at,
-    r.observed_at < s.stale_before AS stale
+    r.observed_at < s.stale_before AS stale,
+    r.source
 FROM snapshot_days s
 JOIN last_of_day r
     ON r.report_day <= s.day
     AND (r.next_report_day IS NULL OR r.next_report_day > s.day)
+LEFT JOIN device_platforms p ON p.device_id = r.device_id

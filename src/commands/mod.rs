@@ -102,6 +102,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             seed,
             start,
             gzip,
+            exports,
         } => generate::run(crate::generate::GenerateOptions {
             out,
             devices,
@@ -110,6 +111,7 @@ pub fn run(command: Command) -> Result<ExitCode> {
             seed,
             start,
             gzip,
+            exports,
         }),
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod exports;
 mod report;
 mod rows;
 mod source;
+mod statuses;
 
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
@@ -30,6 +31,7 @@ pub use source::{
 use crate::lake::{self, Staging, Table};
 pub use exports::export_time;
 use rows::{ExportRows, ReportRows, RunRows};
+use statuses::Statuses;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -95,6 +97,9 @@ struct Run<'a> {
     /// The same for the vendor tables' `row_id`s.
     rows_seen: HashMap<(Table, NaiveDate), HashSet<String>>,
     export_rows: ExportRows,
+    /// The Intune policy statuses seen, which per-setting rows are filed
+    /// under.
+    statuses: Statuses,
     batch_rows: usize,
     flushes: usize,
     totals: FileCounts,
@@ -131,8 +136,8 @@ impl Run<'_> {
             .insert(row_id.to_owned()))
     }
 
-    /// One item of a vendor export: `rows` input rows, all new, all
-    /// duplicates, or quarantined.
+    /// One item of a vendor export: one input row, new, a duplicate, or
+    /// quarantined.
     fn handle_export(
         &mut self,
         item: exports::Item,
@@ -140,49 +145,56 @@ impl Run<'_> {
         counts: &mut FileCounts,
     ) -> Result<()> {
         use exports::Item;
-        let rows = item.rows();
-        counts.read += rows;
+        counts.read += 1;
         let new = match item {
-            Item::Report { report, source, .. } => self.accept(&report, file, Some(source))?,
-            Item::Antivirus(row) => {
-                let new =
-                    self.accept_row(Table::AntivirusHealth, &row.row_id, row.observed_at_us)?;
+            Item::Report { report, source } => {
+                self.statuses.remember(&report);
+                self.accept(&report, file, Some(source))?
+            }
+            Item::Row(row) => {
+                let new = self.accept_row(row.table, &row.row_id, row.observed_at_us)?;
                 if new {
-                    self.export_rows.push_antivirus(&row, file);
+                    self.export_rows.push(row, file);
                 }
                 new
             }
-            Item::Firewall(row) => {
-                let new =
-                    self.accept_row(Table::FirewallStatus, &row.row_id, row.observed_at_us)?;
-                if new {
-                    self.export_rows.push_firewall(&row, file);
+            Item::Setting(pending) => match self.statuses.find(&pending) {
+                Some(status) => {
+                    let row = pending.filed(&status);
+                    let new =
+                        self.accept_row(Table::SettingStates, &row.row_id, row.observed_at_us)?;
+                    if new {
+                        self.rows.push_export_setting(&row);
+                    }
+                    new
                 }
-                new
-            }
-            Item::Machine(row) => {
-                let new =
-                    self.accept_row(Table::DeviceInventory, &row.row_id, row.observed_at_us)?;
-                if new {
-                    self.export_rows.push_machine(&row, file);
+                None => {
+                    counts.quarantined += 1;
+                    let reason = statuses::unmatched(&pending);
+                    self.run_rows.quarantine(
+                        file,
+                        pending.position,
+                        &reason,
+                        pending.raw.as_bytes(),
+                    );
+                    return self.flush_if_full();
                 }
-                new
-            }
+            },
             Item::Rejected {
                 position,
                 reason,
                 raw,
             } => {
-                counts.quarantined += rows;
+                counts.quarantined += 1;
                 self.run_rows
                     .quarantine(file, position, &reason, raw.as_bytes());
                 return self.flush_if_full();
             }
         };
         if new {
-            counts.new += rows;
+            counts.new += 1;
         } else {
-            counts.duplicate += rows;
+            counts.duplicate += 1;
         }
         self.flush_if_full()
     }
@@ -282,6 +294,7 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         seen: HashMap::new(),
         rows_seen: HashMap::new(),
         export_rows: ExportRows::new(options.ingested_at_us),
+        statuses: Statuses::default(),
         batch_rows: options.batch_rows.max(1),
         flushes: 0,
         totals: FileCounts::default(),
@@ -292,20 +305,58 @@ pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
         last: Instant::now(),
         started: Instant::now(),
     };
-    for (done, path) in files.iter().enumerate() {
+    // Per-setting exports are read last, once the policy statuses their
+    // rows are filed under are known (docs/vendor-exports.md).
+    let kinds: Vec<Option<exports::Kind>> = files
+        .iter()
+        .map(|path| exports::sniff(path).ok().flatten())
+        .collect();
+    let max_bytes = options.limits.max_decompressed_bytes;
+    let per_setting: Vec<bool> = files
+        .iter()
+        .zip(&kinds)
+        .map(|(path, kind)| kind.is_some_and(|k| exports::is_per_setting(path, k, max_bytes)))
+        .collect();
+    let order = (0..files.len())
+        .filter(|i| !per_setting[*i])
+        .chain((0..files.len()).filter(|i| per_setting[*i]));
+    for (done, i) in order.enumerate() {
+        let path = &files[i];
         let name = path.to_string_lossy().into_owned();
         let mut counts = FileCounts::default();
         // Vendor exports are told apart by their first bytes; a file that
         // cannot even be opened goes to the agent-report reader, which says so.
-        let outcome = match exports::sniff(path) {
-            Ok(Some(kind)) => exports::read_file(
-                path,
-                &name,
-                kind,
-                options.limits.max_decompressed_bytes,
-                &mut |file, item| run.handle_export(item, file, &mut counts),
-            ),
-            _ => source::read_file(path, &options.limits, &mut |record| {
+        let outcome = match kinds[i] {
+            Some(kind) if per_setting[i] => {
+                // The file's rows are matched together, so that the lake is
+                // searched once for the statuses this run has not seen.
+                let mut items = Vec::new();
+                let read =
+                    exports::read_file(path, &name, kind, &options.limits, &mut |file, item| {
+                        items.push((file.to_owned(), item));
+                        Ok(())
+                    });
+                // What was read before an error is ingested, as for any file.
+                let filed = run
+                    .statuses
+                    .load_from_lake(&options.lake, items.iter().map(|(_, item)| item))
+                    .and_then(|()| {
+                        for (file, item) in items {
+                            run.handle_export(item, &file, &mut counts)?;
+                        }
+                        Ok(())
+                    });
+                match filed {
+                    Ok(()) => read,
+                    Err(e) => Err(SourceError::Sink(e)),
+                }
+            }
+            Some(kind) => {
+                exports::read_file(path, &name, kind, &options.limits, &mut |file, item| {
+                    run.handle_export(item, file, &mut counts)
+                })
+            }
+            None => source::read_file(path, &options.limits, &mut |record| {
                 run.handle(record, &name, &mut counts)
             }),
         };

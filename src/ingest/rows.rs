@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
     TimestampMicrosecondBuilder, UInt64Builder,
 };
 
-use super::exports::{AntivirusRow, FirewallRow, MachineRow};
+use super::exports::{Cell, SettingRow, TableRow};
 use super::report::Report;
 use super::source::Position;
 use crate::lake::Table;
@@ -67,6 +67,7 @@ pub struct ReportRows {
     s_error_code: StringBuilder,
     s_expected: StringBuilder,
     s_actual: StringBuilder,
+    s_row_id: StringBuilder,
 }
 
 impl ReportRows {
@@ -111,6 +112,7 @@ impl ReportRows {
             s_error_code: StringBuilder::new(),
             s_expected: StringBuilder::new(),
             s_actual: StringBuilder::new(),
+            s_row_id: StringBuilder::new(),
         }
     }
 
@@ -172,8 +174,26 @@ impl ReportRows {
                 self.s_error_code.append_option(s.error_code.as_ref());
                 self.s_expected.append_option(s.expected.as_ref());
                 self.s_actual.append_option(s.actual.as_ref());
+                self.s_row_id.append_null();
             }
         }
+    }
+
+    /// A row of an Intune per-setting export, filed under the policy-status
+    /// report it was matched to.
+    pub fn push_export_setting(&mut self, s: &SettingRow) {
+        self.s_report_id.append_value(&s.report_id);
+        self.s_device_id.append_value(&s.device_id);
+        self.s_observed_at.append_value(s.observed_at_us);
+        self.s_policy_id.append_value(&s.policy_id);
+        self.s_setting_id.append_value(&s.setting.setting_id);
+        self.s_setting_name.append_option(s.setting.name.as_ref());
+        self.s_state.append_value(s.setting.state.as_str());
+        self.s_error_code
+            .append_option(s.setting.error_code.as_ref());
+        self.s_expected.append_option(s.setting.expected.as_ref());
+        self.s_actual.append_option(s.setting.actual.as_ref());
+        self.s_row_id.append_value(&s.row_id);
     }
 
     /// Takes the rows so far as `(table, batch)` pairs and empties the
@@ -230,6 +250,7 @@ impl ReportRows {
                 Arc::new(self.s_error_code.finish()),
                 Arc::new(self.s_expected.finish()),
                 Arc::new(self.s_actual.finish()),
+                Arc::new(self.s_row_id.finish()),
             ],
         );
         [
@@ -371,149 +392,159 @@ impl RunRows {
     }
 }
 
-/// Rows of the vendor tables: `antivirus_health`, `firewall_status` and
-/// `device_inventory`. Each row is built as a one-row batch column by column
-/// and the batches are concatenated when taken: exports are small next to
-/// agent reports, and this keeps one list of columns per table.
+/// Rows of the export tables (`antivirus_health`, `firewall_status`,
+/// `device_inventory`, `secure_configurations`, `intune_devices`): each
+/// reader names its cells by column, and one builder serves every table, so
+/// a new export table is a schema and a reader, nothing here.
 pub struct ExportRows {
     ingested_at_us: i64,
-    antivirus: Vec<RecordBatch>,
-    firewall: Vec<RecordBatch>,
-    machines: Vec<RecordBatch>,
-}
-
-fn one_text(v: Option<&str>) -> ArrayRef {
-    let mut b = StringBuilder::new();
-    b.append_option(v);
-    Arc::new(b.finish())
-}
-
-fn one_time(v: Option<i64>) -> ArrayRef {
-    let mut b = ts();
-    b.append_option(v);
-    Arc::new(b.finish())
-}
-
-fn one_bool(v: Option<bool>) -> ArrayRef {
-    let mut b = BooleanBuilder::new();
-    b.append_option(v);
-    Arc::new(b.finish())
-}
-
-fn one_int(v: Option<i64>) -> ArrayRef {
-    let mut b = Int64Builder::new();
-    b.append_option(v);
-    Arc::new(b.finish())
+    tables: std::collections::BTreeMap<Table, Vec<(TableRow, String)>>,
+    rows: usize,
 }
 
 impl ExportRows {
     pub fn new(ingested_at_us: i64) -> ExportRows {
         ExportRows {
             ingested_at_us,
-            antivirus: Vec::new(),
-            firewall: Vec::new(),
-            machines: Vec::new(),
+            tables: std::collections::BTreeMap::new(),
+            rows: 0,
         }
     }
 
     pub fn rows(&self) -> usize {
-        self.antivirus.len() + self.firewall.len() + self.machines.len()
+        self.rows
     }
 
-    pub fn push_antivirus(&mut self, r: &AntivirusRow, source_file: &str) {
-        let at = Some(self.ingested_at_us);
-        self.antivirus.push(finish(
-            Table::AntivirusHealth,
-            vec![
-                one_text(Some(&r.row_id)),
-                one_text(Some(&r.device_id)),
-                one_text(r.device_name.as_deref()),
-                one_time(Some(r.observed_at_us)),
-                one_time(at),
-                one_text(r.managed_by.as_deref()),
-                one_text(r.upn.as_deref()),
-                one_text(r.user_email.as_deref()),
-                one_text(r.user_name.as_deref()),
-                one_bool(r.is_virtual_machine),
-                one_int(r.device_state),
-                one_text(r.device_state_names.as_deref()),
-                one_int(r.product_status),
-                one_text(r.product_status_names.as_deref()),
-                one_bool(r.malware_protection_enabled),
-                one_bool(r.network_inspection_system_enabled),
-                one_bool(r.real_time_protection_enabled),
-                one_bool(r.signature_update_overdue),
-                one_bool(r.tamper_protection_enabled),
-                one_text(r.engine_version.as_deref()),
-                one_text(r.signature_version.as_deref()),
-                one_time(r.last_quick_scan_at_us),
-                one_time(r.last_full_scan_at_us),
-                one_text(Some(source_file)),
-            ],
-        ));
-    }
-
-    pub fn push_firewall(&mut self, r: &FirewallRow, source_file: &str) {
-        let at = Some(self.ingested_at_us);
-        self.firewall.push(finish(
-            Table::FirewallStatus,
-            vec![
-                one_text(Some(&r.row_id)),
-                one_text(Some(&r.device_id)),
-                one_text(r.device_name.as_deref()),
-                one_time(Some(r.observed_at_us)),
-                one_time(at),
-                one_int(Some(r.firewall_status)),
-                one_text(Some(r.firewall_status_name)),
-                one_text(r.reference_id.as_deref()),
-                one_text(r.upn.as_deref()),
-                one_text(r.user_name.as_deref()),
-                one_text(r.managed_by.as_deref()),
-                one_text(r.os.as_deref()),
-                one_text(Some(source_file)),
-            ],
-        ));
-    }
-
-    pub fn push_machine(&mut self, r: &MachineRow, source_file: &str) {
-        let at = Some(self.ingested_at_us);
-        self.machines.push(finish(
-            Table::DeviceInventory,
-            vec![
-                one_text(Some(&r.row_id)),
-                one_text(Some(&r.machine_id)),
-                one_text(r.computer_dns_name.as_deref()),
-                one_time(Some(r.observed_at_us)),
-                one_time(at),
-                one_time(r.first_seen_us),
-                one_time(r.last_seen_us),
-                one_text(r.os_platform.as_deref()),
-                one_text(r.os_version.as_deref()),
-                one_text(r.health_status.as_deref()),
-                one_text(r.onboarding_status.as_deref()),
-                one_text(Some(&r.managed_by)),
-                one_text(r.managed_by_status.as_deref()),
-                one_text(r.aad_device_id.as_deref()),
-                one_text(r.machine_tags.as_deref()),
-                one_text(Some(source_file)),
-            ],
-        ));
+    pub fn push(&mut self, row: TableRow, source_file: &str) {
+        self.rows += 1;
+        self.tables
+            .entry(row.table)
+            .or_default()
+            .push((row, source_file.to_owned()));
     }
 
     /// Takes the rows so far as `(table, batch)` pairs.
     pub fn take(&mut self) -> anyhow::Result<Vec<(Table, RecordBatch)>> {
+        self.rows = 0;
         let mut out = Vec::new();
-        for (table, rows) in [
-            (Table::AntivirusHealth, &mut self.antivirus),
-            (Table::FirewallStatus, &mut self.firewall),
-            (Table::DeviceInventory, &mut self.machines),
-        ] {
-            let batches = std::mem::take(rows);
-            if !batches.is_empty() {
-                let batch = datafusion::arrow::compute::concat_batches(&table.schema(), &batches)?;
-                out.push((table, batch));
-            }
+        for (table, rows) in std::mem::take(&mut self.tables) {
+            out.push((table, export_batch(table, &rows, self.ingested_at_us)?));
         }
         Ok(out)
     }
+}
+
+/// One export table's rows as a batch: each column of the table's schema
+/// from the rows' cells of that name; `ingested_at` and `source_file` are
+/// the run's; a column no row names is NULL.
+fn export_batch(
+    table: Table,
+    rows: &[(TableRow, String)],
+    ingested_at_us: i64,
+) -> anyhow::Result<RecordBatch> {
+    use datafusion::arrow::array::Float64Builder;
+    use datafusion::arrow::datatypes::DataType;
+    let schema = table.schema();
+    let index: std::collections::HashMap<&str, usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().as_str(), i))
+        .collect();
+    // For each row, the position of its cell in each column (or none).
+    let mut at: Vec<Vec<Option<usize>>> = vec![vec![None; rows.len()]; schema.fields().len()];
+    for (r, (row, _)) in rows.iter().enumerate() {
+        for (c, (name, value)) in row.cells.iter().enumerate() {
+            let column = *index
+                .get(name)
+                .ok_or_else(|| anyhow::anyhow!("`{}` has no column `{name}`", table.name()))?;
+            let fits = matches!(
+                (value, schema.field(column).data_type()),
+                (Cell::Text(_), DataType::Utf8)
+                    | (Cell::Int(_), DataType::Int64)
+                    | (Cell::Float(_), DataType::Float64)
+                    | (Cell::Bool(_), DataType::Boolean)
+                    | (Cell::Time(_), DataType::Timestamp(..))
+            );
+            anyhow::ensure!(
+                fits,
+                "`{}.{name}` is given a cell of another type",
+                table.name()
+            );
+            at[column][r] = Some(c);
+        }
+    }
+    let cell = |column: usize, r: usize| at[column][r].map(|c| &rows[r].0.cells[c].1);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (i, field) in schema.fields().iter().enumerate() {
+        let array: ArrayRef = match (field.name().as_str(), field.data_type()) {
+            ("ingested_at", _) => {
+                let mut b = ts();
+                for _ in rows {
+                    b.append_value(ingested_at_us);
+                }
+                Arc::new(b.finish())
+            }
+            ("source_file", _) => {
+                let mut b = StringBuilder::new();
+                for (_, file) in rows {
+                    b.append_value(file);
+                }
+                Arc::new(b.finish())
+            }
+            (_, DataType::Utf8) => {
+                let mut b = StringBuilder::new();
+                for r in 0..rows.len() {
+                    b.append_option(match cell(i, r) {
+                        Some(Cell::Text(v)) => v.as_deref(),
+                        _ => None,
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            (_, DataType::Int64) => {
+                let mut b = Int64Builder::new();
+                for r in 0..rows.len() {
+                    b.append_option(match cell(i, r) {
+                        Some(Cell::Int(v)) => *v,
+                        _ => None,
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            (_, DataType::Float64) => {
+                let mut b = Float64Builder::new();
+                for r in 0..rows.len() {
+                    b.append_option(match cell(i, r) {
+                        Some(Cell::Float(v)) => *v,
+                        _ => None,
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            (_, DataType::Boolean) => {
+                let mut b = BooleanBuilder::new();
+                for r in 0..rows.len() {
+                    b.append_option(match cell(i, r) {
+                        Some(Cell::Bool(v)) => *v,
+                        _ => None,
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            (_, DataType::Timestamp(..)) => {
+                let mut b = ts();
+                for r in 0..rows.len() {
+                    b.append_option(match cell(i, r) {
+                        Some(Cell::Time(v)) => *v,
+                        _ => None,
+                    });
+                }
+                Arc::new(b.finish())
+            }
+            (name, other) => anyhow::bail!("no export builder for `{name}` of type {other}"),
+        };
+        columns.push(array);
+    }
+    Ok(RecordBatch::try_new(schema, columns)?)
 }

@@ -91,11 +91,96 @@ pub fn ids_in_partition(
     let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
     paths.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
     for path in paths {
+        // A file written before the column existed (`setting_states.row_id`)
+        // holds none of its ids.
+        if !has_column(&path, column)? {
+            continue;
+        }
         read_text_column(&path, column, &mut |id| {
             ids.insert(id.to_owned());
         })?;
     }
     Ok(ids)
+}
+
+fn has_column(path: &Path, column: &str) -> Result<bool> {
+    let file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
+    Ok(builder.schema().column_with_name(column).is_some())
+}
+
+/// A policy-status row made from an Intune export (`report_id` `intune-…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPolicyStatus {
+    pub report_id: String,
+    pub device_id: String,
+    pub observed_at_us: i64,
+    pub policy_id: String,
+    pub policy_name: String,
+}
+
+/// Every Intune export policy-status row of the devices `devices` in
+/// `policy_states`, for filing per-setting rows (`ingest::statuses`). It
+/// reads every partition of the table, so the ingest asks once per
+/// per-setting file.
+pub fn export_policy_statuses(
+    lake: &Path,
+    devices: &HashSet<String>,
+) -> Result<Vec<ExportPolicyStatus>> {
+    let mut out = Vec::new();
+    for path in table_files(lake, Table::PolicyStates)? {
+        let context = || format!("cannot read Parquet file `{}`", path.display());
+        let file =
+            File::open(&path).with_context(|| format!("cannot open `{}`", path.display()))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).with_context(context)?;
+        let columns = [
+            "report_id",
+            "device_id",
+            "observed_at",
+            "policy_id",
+            "policy_name",
+        ];
+        let mask = ProjectionMask::columns(builder.parquet_schema(), columns);
+        for batch in builder
+            .with_projection(mask)
+            .build()
+            .with_context(context)?
+        {
+            let batch = batch.with_context(context)?;
+            let text = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .map(|c| c.as_string::<i32>().clone())
+            };
+            let (Some(ids), Some(device_ids), Some(policy_ids), Some(names)) = (
+                text("report_id"),
+                text("device_id"),
+                text("policy_id"),
+                text("policy_name"),
+            ) else {
+                anyhow::bail!("`{}` lacks a column of `policy_states`", path.display());
+            };
+            let times = batch
+                .column_by_name("observed_at")
+                .with_context(|| format!("`{}` has no `observed_at` column", path.display()))?
+                .as_primitive::<TimestampMicrosecondType>()
+                .clone();
+            for i in 0..batch.num_rows() {
+                if !ids.value(i).starts_with("intune-") || !devices.contains(device_ids.value(i)) {
+                    continue;
+                }
+                out.push(ExportPolicyStatus {
+                    report_id: ids.value(i).to_owned(),
+                    device_id: device_ids.value(i).to_owned(),
+                    observed_at_us: times.value(i),
+                    policy_id: policy_ids.value(i).to_owned(),
+                    policy_name: names.value(i).to_owned(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The ledger of `posture run`: the SHA-256 of every file an ingest read to

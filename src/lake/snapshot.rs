@@ -224,10 +224,12 @@ pub(super) fn build(
     Ok((kept, reports.num_rows() as u64))
 }
 
-/// The (report_id, device_id, observed_at) of each source device's last
-/// report in `reports`. A device is its `device_id` and `source` (an Intune
-/// export's id and an agent's are keyed apart by `keyed_reports`), so each
-/// device of `latest_reports` has its last report among these.
+/// The (report_id, device_id, observed_at) of each agent device's last
+/// report in `reports`, and of every report made from a vendor export: an
+/// export report holds one policy's status, and a device's current export
+/// states are the newest row of each policy (`current_export_policy_states`),
+/// so none can be left out. Each device of `latest_reports` has its last
+/// report among these.
 fn last_reports_of_day(reports: &RecordBatch) -> HashSet<(String, String, i64)> {
     let text = |name: &str| {
         reports
@@ -242,21 +244,28 @@ fn last_reports_of_day(reports: &RecordBatch) -> HashSet<(String, String, i64)> 
         .expect("reports column")
         .as_primitive::<TimestampMicrosecondType>()
         .clone();
-    let mut last: HashMap<(&str, Option<&str>), (i64, &str)> = HashMap::new();
+    let mut keep = HashSet::new();
+    let mut last: HashMap<&str, (i64, &str)> = HashMap::new();
     for i in 0..reports.num_rows() {
-        let device = (
-            devices.value(i),
-            sources.is_valid(i).then(|| sources.value(i)),
-        );
+        if sources.is_valid(i) {
+            keep.insert((
+                ids.value(i).to_owned(),
+                devices.value(i).to_owned(),
+                times.value(i),
+            ));
+            continue;
+        }
         let candidate = (times.value(i), ids.value(i));
-        let best = last.entry(device).or_insert(candidate);
+        let best = last.entry(devices.value(i)).or_insert(candidate);
         if candidate > *best {
             *best = candidate;
         }
     }
-    last.into_iter()
-        .map(|((device, _), (at, id))| (id.to_owned(), device.to_owned(), at))
-        .collect()
+    keep.extend(
+        last.into_iter()
+            .map(|(device, (at, id))| (id.to_owned(), device.to_owned(), at)),
+    );
+    keep
 }
 
 /// The rows of a report table whose (report_id, device_id, observed_at) is

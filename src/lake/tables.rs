@@ -21,6 +21,8 @@ pub enum Table {
     AntivirusHealth,
     FirewallStatus,
     DeviceInventory,
+    SecureConfigurations,
+    IntuneDevices,
     Exceptions,
     /// The compacted daily snapshot (docs/compaction.md): per `date=`
     /// partition, the rows of each device's last report of that day, written
@@ -32,7 +34,7 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 9] = [
+    pub const ALL: [Table; 11] = [
         Table::Reports,
         Table::PolicyStates,
         Table::SettingStates,
@@ -41,6 +43,8 @@ impl Table {
         Table::AntivirusHealth,
         Table::FirewallStatus,
         Table::DeviceInventory,
+        Table::SecureConfigurations,
+        Table::IntuneDevices,
         Table::Exceptions,
     ];
 
@@ -53,10 +57,12 @@ impl Table {
 
     /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
     /// by `row_id` within their date partition.
-    pub const VENDOR: [Table; 3] = [
+    pub const VENDOR: [Table; 5] = [
         Table::AntivirusHealth,
         Table::FirewallStatus,
         Table::DeviceInventory,
+        Table::SecureConfigurations,
+        Table::IntuneDevices,
     ];
 
     /// Tables of what devices reported (agent reports and vendor exports),
@@ -80,6 +86,8 @@ impl Table {
             Table::AntivirusHealth => "antivirus_health",
             Table::FirewallStatus => "firewall_status",
             Table::DeviceInventory => "device_inventory",
+            Table::SecureConfigurations => "secure_configurations",
+            Table::IntuneDevices => "intune_devices",
             Table::Exceptions => "exceptions",
             Table::DailyReports => "daily_reports",
             Table::DailyPolicyStates => "daily_policy_states",
@@ -146,6 +154,9 @@ impl Table {
                 text("error_code", true),
                 text("expected", true),
                 text("actual", true),
+                // NULL for an agent report's setting; for a row of an Intune
+                // per-setting export, a digest of it (its dedup key).
+                text("row_id", true),
             ],
             Table::IngestLog => vec![
                 text("run_id", false),
@@ -193,6 +204,43 @@ impl Table {
                 timestamp("last_quick_scan_at", true),
                 timestamp("last_full_scan_at", true),
                 text("source_file", false),
+                // Which export the row came from: `intune:DefenderAgents`
+                // (device_id an Intune device id) or `mde:deviceavinfo`
+                // (device_id a Defender machine id).
+                text("source", true),
+                text("anti_malware_version", true),
+                Field::new("critical_failure", DataType::Boolean, true),
+                Field::new("full_scan_overdue", DataType::Boolean, true),
+                Field::new("full_scan_required", DataType::Boolean, true),
+                text("last_quick_scan_signature_version", true),
+                Field::new("pending_full_scan", DataType::Boolean, true),
+                Field::new("pending_manual_steps", DataType::Boolean, true),
+                Field::new("pending_offline_scan", DataType::Boolean, true),
+                Field::new("pending_reboot", DataType::Boolean, true),
+                Field::new("quick_scan_overdue", DataType::Boolean, true),
+                Field::new("reboot_required", DataType::Boolean, true),
+                text("wdatp_onboarding_state", true),
+                Field::new("wdatp_onboarded", DataType::Boolean, true),
+                Field::new("wdatp_sense_running", DataType::Boolean, true),
+                Field::new("av_mode", DataType::Int64, true),
+                text("av_mode_name", true),
+                text("platform_version", true),
+                Field::new("engine_up_to_date", DataType::Boolean, true),
+                Field::new("platform_up_to_date", DataType::Boolean, true),
+                Field::new("signature_up_to_date", DataType::Boolean, true),
+                timestamp("engine_updated_at", true),
+                timestamp("platform_updated_at", true),
+                timestamp("signature_updated_at", true),
+                timestamp("signature_published_at", true),
+                text("quick_scan_result", true),
+                text("quick_scan_error", true),
+                text("full_scan_result", true),
+                text("full_scan_error", true),
+                timestamp("last_seen", true),
+                text("os_kind", true),
+                text("os_platform", true),
+                text("os_version", true),
+                text("rbac_group_name", true),
             ],
             Table::FirewallStatus => vec![
                 text("row_id", false),
@@ -225,6 +273,63 @@ impl Table {
                 text("managed_by_status", true),
                 text("aad_device_id", true),
                 text("machine_tags", true),
+                text("source_file", false),
+                text("version", true),
+                Field::new("os_build", DataType::Int64, true),
+                text("os_architecture", true),
+                text("agent_version", true),
+                Field::new("is_aad_joined", DataType::Boolean, true),
+                Field::new("is_potential_duplication", DataType::Boolean, true),
+                // The machine this one was merged into: it is that device.
+                text("merged_into_machine_id", true),
+                Field::new("is_excluded", DataType::Boolean, true),
+                text("exclusion_reason", true),
+                text("defender_av_status", true),
+                text("rbac_group_name", true),
+                text("exposure_level", true),
+                text("risk_score", true),
+                text("device_value", true),
+                text("last_ip_address", true),
+            ],
+            Table::SecureConfigurations => vec![
+                text("row_id", false),
+                text("device_id", false),
+                text("device_name", true),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                text("os_platform", true),
+                text("os_version", true),
+                text("configuration_id", false),
+                text("configuration_name", true),
+                text("configuration_category", true),
+                text("configuration_subcategory", true),
+                Field::new("configuration_impact", DataType::Float64, true),
+                Field::new("is_applicable", DataType::Boolean, true),
+                Field::new("is_compliant", DataType::Boolean, true),
+                Field::new("is_expected_user_impact", DataType::Boolean, true),
+                text("recommendation_reference", true),
+                text("rbac_group_name", true),
+                text("source", false),
+                text("source_file", false),
+            ],
+            Table::IntuneDevices => vec![
+                text("row_id", false),
+                text("intune_device_id", false),
+                text("device_name", true),
+                text("aad_device_id", true),
+                timestamp("observed_at", false),
+                timestamp("ingested_at", false),
+                timestamp("enrolled_at", true),
+                text("os", true),
+                text("os_platform", true),
+                text("os_version", true),
+                text("managed_by", true),
+                text("compliance", true),
+                text("join_type", true),
+                text("ownership", true),
+                text("serial_number", true),
+                text("device_state", true),
+                text("upn", true),
                 text("source_file", false),
             ],
             Table::Exceptions => vec![
@@ -265,6 +370,10 @@ impl Table {
                 &["device_id", "observed_at", "row_id"]
             }
             Table::DeviceInventory => &["machine_id", "observed_at", "row_id"],
+            Table::SecureConfigurations => {
+                &["device_id", "configuration_id", "observed_at", "row_id"]
+            }
+            Table::IntuneDevices => &["intune_device_id", "observed_at", "row_id"],
             Table::Exceptions => &["load_id", "line"],
         }
     }

@@ -6,7 +6,11 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 10] = [
+pub const VIEWS: [(&str, &str); 13] = [
+    (
+        "machine_keys",
+        include_str!("../../queries/views/machine_keys.sql"),
+    ),
     (
         "device_keys",
         include_str!("../../queries/views/device_keys.sql"),
@@ -20,8 +24,16 @@ pub const VIEWS: [(&str, &str); 10] = [
         include_str!("../../queries/views/day_end_keyed_reports.sql"),
     ),
     (
+        "device_platforms",
+        include_str!("../../queries/views/device_platforms.sql"),
+    ),
+    (
         "latest_reports",
         include_str!("../../queries/views/latest_reports.sql"),
+    ),
+    (
+        "current_export_policy_states",
+        include_str!("../../queries/views/current_export_policy_states.sql"),
     ),
     (
         "current_policy_states",
@@ -49,7 +61,7 @@ pub const VIEWS: [(&str, &str); 10] = [
     ),
 ];
 
-const BUILT_IN: [(&str, &str); 18] = [
+const BUILT_IN: [(&str, &str); 20] = [
     (
         "compliance_by_policy",
         include_str!("../../queries/compliance_by_policy.sql"),
@@ -112,6 +124,14 @@ const BUILT_IN: [(&str, &str); 18] = [
     (
         "exceptions_trend",
         include_str!("../../queries/exceptions_trend.sql"),
+    ),
+    (
+        "antivirus_mode",
+        include_str!("../../queries/antivirus_mode.sql"),
+    ),
+    (
+        "secure_configuration",
+        include_str!("../../queries/secure_configuration.sql"),
     ),
 ];
 

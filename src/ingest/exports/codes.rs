@@ -154,11 +154,19 @@ pub fn firewall_status(text: &str) -> Option<i64> {
             .any(|(c, _)| *c == code)
             .then_some(code);
     }
-    let folded = fold(text);
+    // The admin center writes `Temporarily Disabled (default)`: the note in
+    // parentheses is not part of the status.
+    let label = text.split('(').next().unwrap_or(text);
+    let folded = fold(label);
     FIREWALL_STATUS
         .iter()
         .find(|(_, n)| fold(n) == folded)
         .map(|(c, _)| *c)
+        .or(match folded.as_str() {
+            "on" => Some(0),
+            "off" => Some(1),
+            _ => None,
+        })
 }
 
 pub fn firewall_name(code: i64) -> &'static str {
@@ -205,13 +213,144 @@ pub fn platform(text: &str) -> String {
 /// The machine list's `managedBy`, in the spelling of `reports.managed_by`.
 pub fn managed_by(text: &str) -> String {
     match fold(text).as_str() {
-        "mde" | "microsoftdefenderforendpoint" | "securitysettingsmanagement" => "MDE",
+        "mde"
+        | "microsoftdefender"
+        | "microsoftdefenderforendpoint"
+        | "securitysettingsmanagement" => "MDE",
         "intune" | "mem" => "Intune",
         "configmgr" | "sccm" | "memcm" | "configurationmanager" => "ConfigMgr",
         "comanaged" => "Co-managed",
         _ => "Unknown",
     }
     .to_owned()
+}
+
+/// The OS family a policy targets or an inventory names, from Intune's
+/// `UnifiedPolicyPlatformType` (`Windows10` means "Windows 10 and later"),
+/// the device inventory's `OS`, or a Defender `osPlatform`: `Windows`,
+/// `macOS`, `Linux`, `iOS`, `Android`. Anything else (a template kind such as
+/// `Administrative Template`, or text we do not know) is not a platform.
+pub fn platform_family(text: &str) -> Option<&'static str> {
+    let folded = fold(text);
+    let family = if folded.starts_with("windows") {
+        "Windows"
+    } else if matches!(folded.as_str(), "macos" | "mac" | "macosx" | "osx") {
+        "macOS"
+    } else if folded == "linux" {
+        "Linux"
+    } else if matches!(folded.as_str(), "ios" | "ipados" | "ios/ipados") {
+        "iOS"
+    } else if folded.starts_with("android") {
+        "Android"
+    } else {
+        return None;
+    };
+    Some(family)
+}
+
+/// The contract's policy type for the type Intune names a policy by
+/// (`UnifiedPolicyType` or its `_loc` text); a type we do not know is kept
+/// as given.
+pub fn policy_type(text: &str) -> String {
+    let known = [
+        ("antivirus", "Antivirus"),
+        ("microsoftdefenderantivirus", "Antivirus"),
+        ("firewall", "Firewall"),
+        ("windowsfirewall", "Firewall"),
+        ("microsoftdefenderfirewall", "Firewall"),
+        ("firewallrules", "FirewallRules"),
+        ("windowsfirewallrules", "FirewallRules"),
+        ("microsoftdefenderfirewallrules", "FirewallRules"),
+        (
+            "endpointdetectionandresponse",
+            "EndpointDetectionAndResponse",
+        ),
+        ("edr", "EndpointDetectionAndResponse"),
+        ("attacksurfacereduction", "AttackSurfaceReduction"),
+        ("attacksurfacereductionrules", "AttackSurfaceReduction"),
+        ("asr", "AttackSurfaceReduction"),
+        ("asrrules", "AttackSurfaceReduction"),
+    ];
+    let folded = fold(text);
+    known
+        .iter()
+        .find(|(k, _)| *k == folded)
+        .map_or_else(|| text.trim().to_owned(), |(_, v)| (*v).to_owned())
+}
+
+/// Whether a policy type is one of security settings management's five.
+pub fn is_security_settings_type(policy_type: &str) -> bool {
+    matches!(
+        policy_type,
+        "Antivirus"
+            | "Firewall"
+            | "FirewallRules"
+            | "EndpointDetectionAndResponse"
+            | "AttackSurfaceReduction"
+    )
+}
+
+/// Defender's `onboardingStatus`, in one spelling whatever the case: the
+/// documentation writes `onboarded`, the API answers `Onboarded`.
+pub fn onboarding_status(text: &str) -> String {
+    let known = [
+        "Onboarded",
+        "CanBeOnboarded",
+        "Unsupported",
+        "InsufficientInfo",
+    ];
+    let folded = fold(text);
+    known
+        .iter()
+        .find(|k| fold(k) == folded)
+        .map_or_else(|| text.trim().to_owned(), |k| (*k).to_owned())
+}
+
+/// `deviceavinfo`'s `avMode`: a number as text, empty for `Other`.
+pub const AV_MODE: [(i64, &str); 6] = [
+    (0, "Active"),
+    (1, "Passive"),
+    (2, "Disabled"),
+    (3, "Other"),
+    (4, "EDRBlocked"),
+    (5, "PassiveAudit"),
+];
+
+/// The code and name of an `avMode` (the code `None` for the empty value,
+/// which the API documents as `Other`).
+pub fn av_mode(text: Option<&str>) -> Option<(Option<i64>, &'static str)> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Some((None, "Other"));
+    };
+    if let Ok(code) = text.parse::<i64>() {
+        return AV_MODE
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(c, n)| (Some(*c), *n));
+    }
+    let folded = fold(text);
+    AV_MODE
+        .iter()
+        .find(|(_, n)| fold(n) == folded)
+        .map(|(c, n)| (Some(*c), *n))
+}
+
+/// `deviceavinfo`'s up-to-date flags: `True`, `False` or `Unknown` (none).
+pub fn up_to_date(text: &str) -> Option<Option<bool>> {
+    match fold(text).as_str() {
+        "unknown" => Some(None),
+        _ => boolean(text).map(Some),
+    }
+}
+
+/// `WDATPOnboardingState`, whose values the export does not document: the
+/// device's own setting is 0 (not onboarded) or 1 (onboarded).
+pub fn wdatp_onboarded(text: &str) -> Option<bool> {
+    match fold(text).as_str() {
+        "1" | "onboarded" | "true" => Some(true),
+        "0" | "notonboarded" | "false" | "offboarded" => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -326,5 +465,52 @@ mod tests {
         assert_eq!(managed_by("Intune"), "Intune");
         assert_eq!(managed_by("SCCM"), "ConfigMgr");
         assert_eq!(managed_by("Unknown"), "Unknown");
+    }
+
+    #[test]
+    fn firewall_labels_as_the_admin_center_writes_them() {
+        assert_eq!(firewall_status("Temporarily Disabled (default)"), Some(3));
+        assert_eq!(firewall_status("Not applicable"), Some(4));
+        assert_eq!(firewall_status("Enabled"), Some(0));
+        assert_eq!(firewall_status("3"), Some(3));
+        assert_eq!(firewall_status("9"), None);
+        assert_eq!(firewall_status("Sleepy"), None);
+    }
+
+    #[test]
+    fn platform_families_and_template_kinds() {
+        assert_eq!(platform_family("Windows10"), Some("Windows"));
+        assert_eq!(platform_family("windows10AndLater"), Some("Windows"));
+        assert_eq!(platform_family("MacOS"), Some("macOS"));
+        assert_eq!(platform_family("Linux"), Some("Linux"));
+        assert_eq!(platform_family("iOS"), Some("iOS"));
+        assert_eq!(platform_family("Administrative Template"), None);
+        assert_eq!(platform_family(""), None);
+    }
+
+    #[test]
+    fn av_modes_and_up_to_date_flags() {
+        assert_eq!(av_mode(Some("0")), Some((Some(0), "Active")));
+        assert_eq!(av_mode(Some("5")), Some((Some(5), "PassiveAudit")));
+        assert_eq!(av_mode(Some("")), Some((None, "Other")));
+        assert_eq!(av_mode(None), Some((None, "Other")));
+        assert_eq!(av_mode(Some("9")), None);
+        assert_eq!(up_to_date("True"), Some(Some(true)));
+        assert_eq!(up_to_date("False"), Some(Some(false)));
+        assert_eq!(up_to_date("Unknown"), Some(None));
+        assert_eq!(up_to_date("Maybe"), None);
+    }
+
+    #[test]
+    fn policy_types_and_onboarding_spellings() {
+        assert_eq!(policy_type("Microsoft Defender Antivirus"), "Antivirus");
+        assert_eq!(
+            policy_type("Attack Surface Reduction Rules"),
+            "AttackSurfaceReduction"
+        );
+        assert_eq!(policy_type("Settings catalog"), "Settings catalog");
+        assert_eq!(onboarding_status("onboarded"), "Onboarded");
+        assert_eq!(onboarding_status("canBeOnboarded"), "CanBeOnboarded");
+        assert_eq!(managed_by("MicrosoftDefender"), "MDE");
     }
 }

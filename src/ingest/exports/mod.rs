@@ -1,27 +1,38 @@
 //! Vendor exports: what tenants can download when they cannot collect agent
-//! reports. Intune's report exports (policy status per device, Defender
-//! antivirus agents, firewall status) and the Defender for Endpoint machine
-//! list, as CSV, JSON or the `.zip` Intune hands out, recognised by their
-//! columns, never by their file names. Each row becomes canonical rows
-//! (see docs/vendor-exports.md), or is quarantined with its reason.
+//! reports. Intune's report exports and the Defender for Endpoint APIs' pages,
+//! as CSV, JSON, JSON lines (gzip or not) or the `.zip` an Intune export job
+//! hands out. A file is told apart from agent reports by its first bytes, and
+//! its shape by its columns (`READERS`, one reader per source, each in its own
+//! file); each row becomes canonical rows or is quarantined with its reason
+//! (docs/vendor-exports.md).
 //!
-//! An export is read whole into memory: they are one report of one tenant,
-//! not a stream of check-ins.
+//! CSV, JSON and zip exports are read whole into memory (one report of one
+//! tenant); JSON lines, the form of the Defender "via files" exports that can
+//! hold every device's every configuration, are read line by line.
 
 mod codes;
+mod intune_defender_agents;
+mod intune_devices;
+mod intune_firewall;
+mod intune_policy_status;
+mod intune_settings;
+mod mde_av_info;
+mod mde_machines;
+mod mde_secure_config;
 mod table;
 
-use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
 
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
-use super::report::{Device, Policy, Report};
+use super::report::{Report, Setting};
 use super::source::{FileDigest, Position, SourceError};
-use codes::flag_names;
+use crate::lake::Table;
 use table::{RawRow, RawTable};
+
+pub use intune_policy_status::StatusKey;
 
 /// How a vendor file is laid out, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,23 +40,37 @@ pub enum Kind {
     Zip,
     Csv,
     Json,
+    /// One JSON object a line (gzip or not), each a row of an export.
+    JsonLines,
 }
 
 /// Tells a vendor export from agent reports by its first bytes: a zip
 /// archive; a JSON object whose first key is one of an export's (`value`,
-/// `@odata.context`, `Schema`, ...); or text whose first line is not JSON and
-/// has a comma (a CSV header). Anything else (gzip, NDJSON, a JSON array) is
-/// left to the agent-report reader.
+/// `@odata.context`, `Schema`, ...); JSON lines (gzip or not) whose first
+/// object is an export row (it has no `report_id`, and a Defender row's
+/// `deviceId`, `machineId` or `configurationId`); or text whose first line
+/// is not JSON and has a comma (a CSV header). Anything else (NDJSON or a
+/// JSON array of agent reports, gzip or not) is left to the agent-report
+/// reader.
 pub fn sniff(path: &Path) -> io::Result<Option<Kind>> {
     // Opening a FIFO would wait for a writer forever: what is not a regular
     // file goes to the agent-report reader, which refuses it.
     if !std::fs::metadata(path)?.is_file() {
         return Ok(None);
     }
-    let mut head = Vec::with_capacity(4096);
+    let mut head = Vec::with_capacity(8192);
     std::fs::File::open(path)?
-        .take(4096)
+        .take(8192)
         .read_to_end(&mut head)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        // Only the head is needed: a truncated stream just ends early.
+        let mut inflated = Vec::with_capacity(8192);
+        let file = std::fs::File::open(path)?;
+        let _ = flate2::read::MultiGzDecoder::new(file)
+            .take(8192)
+            .read_to_end(&mut inflated);
+        return Ok(export_lines(&inflated).then_some(Kind::JsonLines));
+    }
     Ok(sniff_bytes(&head))
 }
 
@@ -61,13 +86,12 @@ fn sniff_bytes(head: &[u8]) -> Option<Kind> {
     let text = &head[start..];
     match text[0] {
         b'{' => {
-            let rest = &text[1..];
-            let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
-            let rest = rest[open..].strip_prefix(b"\"")?;
-            let close = rest.iter().position(|b| *b == b'"')?;
-            let key = std::str::from_utf8(&rest[..close]).ok()?;
-            // Case matters: an agent report may start with `"schema"`.
-            table::JSON_EXPORT_KEYS.contains(&key).then_some(Kind::Json)
+            if let Some(key) = first_key(text)
+                && table::is_export_key(key)
+            {
+                return Some(Kind::Json);
+            }
+            export_lines(text).then_some(Kind::JsonLines)
         }
         b'[' => None,
         _ => {
@@ -77,133 +101,165 @@ fn sniff_bytes(head: &[u8]) -> Option<Kind> {
     }
 }
 
-/// The exports this version reads, by the name Intune or Defender gives them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// `DeviceStatusesByConfigurationProfile` and its `ForASR`, `ForEDR`,
-    /// `ForAppControl`, `V3`, `WithPF` variants (same columns).
-    DeviceStatuses,
-    /// `DeviceAssignmentStatusByConfigurationPolicy`: the same, with `AadDeviceId`.
-    DeviceAssignmentStatus,
-    /// `DefenderAgents` and `UnhealthyDefenderAgents`.
-    DefenderAgents,
-    /// `FirewallStatus` and `FirewallUnhealthyStatus`.
-    FirewallStatus,
-    /// The Defender for Endpoint `machines` API.
-    Machines,
+/// The first key of the JSON object `text` starts with.
+fn first_key(text: &[u8]) -> Option<&str> {
+    let rest = text.strip_prefix(b"{")?;
+    let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = rest[open..].strip_prefix(b"\"")?;
+    let close = rest.iter().position(|b| *b == b'"')?;
+    std::str::from_utf8(&rest[..close]).ok()
 }
 
-impl Shape {
-    pub fn name(self) -> &'static str {
-        match self {
-            Shape::DeviceStatuses => "intune:DeviceStatusesByConfigurationProfile",
-            Shape::DeviceAssignmentStatus => "intune:DeviceAssignmentStatusByConfigurationPolicy",
-            Shape::DefenderAgents => "intune:DefenderAgents",
-            Shape::FirewallStatus => "intune:FirewallStatus",
-            Shape::Machines => "mde:machines",
+/// Whether the first line of `text` is a JSON object that is an export row
+/// rather than an agent report.
+fn export_lines(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+    let Ok(serde_json::Value::Object(row)) = serde_json::from_slice(line) else {
+        return false;
+    };
+    let has = |k: &str| row.keys().any(|n| n.eq_ignore_ascii_case(k));
+    !has("report_id")
+        && ["deviceId", "machineId", "configurationId"]
+            .iter()
+            .any(|k| has(k))
+}
+
+/// One cell of an export table's row, named by its column in
+/// `lake::Table::schema`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Float(Option<f64>),
+    Bool(Option<bool>),
+    /// UTC microseconds.
+    Time(Option<i64>),
+}
+
+/// A row of an export table, deduplicated by `row_id` (the cell of that
+/// name is added by `TableRow::new`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRow {
+    pub table: Table,
+    pub row_id: String,
+    pub observed_at_us: i64,
+    pub cells: Vec<(&'static str, Cell)>,
+}
+
+impl TableRow {
+    fn new(table: Table, row_id: String, observed_at_us: i64) -> TableRow {
+        TableRow {
+            table,
+            cells: vec![
+                ("row_id", Cell::Text(Some(row_id.clone()))),
+                ("observed_at", Cell::Time(Some(observed_at_us))),
+            ],
+            row_id,
+            observed_at_us,
         }
     }
 
-    /// Recognises an export by its columns (ignoring case; `_loc` columns
-    /// are the localised text of another).
-    pub fn detect(t: &RawTable) -> Option<Shape> {
-        let all = |cols: &[&str]| cols.iter().all(|c| t.has(c));
-        if all(&["IntuneDeviceId", "PolicyId"]) && (t.has("PolicyStatus") || t.has("ReportStatus"))
-        {
-            return Some(if t.has("AadDeviceId") {
-                Shape::DeviceAssignmentStatus
-            } else {
-                Shape::DeviceStatuses
-            });
-        }
-        if all(&["DeviceId", "DeviceState", "LastReportedDateTime"]) {
-            return Some(Shape::DefenderAgents);
-        }
-        if all(&["DeviceId", "FirewallStatus", "LastReportedDateTime"]) {
-            return Some(Shape::FirewallStatus);
-        }
-        if all(&["id", "computerDnsName"]) {
-            return Some(Shape::Machines);
-        }
-        None
+    fn text(&mut self, column: &'static str, value: Option<String>) -> &mut Self {
+        self.cells.push((column, Cell::Text(value)));
+        self
+    }
+
+    fn int(&mut self, column: &'static str, value: Option<i64>) -> &mut Self {
+        self.cells.push((column, Cell::Int(value)));
+        self
+    }
+
+    fn float(&mut self, column: &'static str, value: Option<f64>) -> &mut Self {
+        self.cells.push((column, Cell::Float(value)));
+        self
+    }
+
+    fn boolean(&mut self, column: &'static str, value: Option<bool>) -> &mut Self {
+        self.cells.push((column, Cell::Bool(value)));
+        self
+    }
+
+    fn time(&mut self, column: &'static str, value: Option<i64>) -> &mut Self {
+        self.cells.push((column, Cell::Time(value)));
+        self
     }
 }
 
-/// A row of the `antivirus_health` table (from `DefenderAgents`).
+/// Which policy a per-setting row is about: by id, or (when the export
+/// carries only the name) by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyRef {
+    Id(String),
+    Name(String),
+}
+
+/// A per-setting row before it is filed under its device's policy status:
+/// the ingest run matches it (`Run::file_setting`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct AntivirusRow {
-    pub row_id: String,
+pub struct PendingSetting {
+    pub position: Position,
+    pub raw: String,
+    /// The Intune device id, lower case.
     pub device_id: String,
-    pub device_name: Option<String>,
-    pub observed_at_us: i64,
-    pub managed_by: Option<String>,
-    pub upn: Option<String>,
-    pub user_email: Option<String>,
-    pub user_name: Option<String>,
-    pub is_virtual_machine: Option<bool>,
-    pub device_state: Option<i64>,
-    pub device_state_names: Option<String>,
-    pub product_status: Option<i64>,
-    pub product_status_names: Option<String>,
-    pub malware_protection_enabled: Option<bool>,
-    pub network_inspection_system_enabled: Option<bool>,
-    pub real_time_protection_enabled: Option<bool>,
-    pub signature_update_overdue: Option<bool>,
-    pub tamper_protection_enabled: Option<bool>,
-    pub engine_version: Option<String>,
-    pub signature_version: Option<String>,
-    pub last_quick_scan_at_us: Option<i64>,
-    pub last_full_scan_at_us: Option<i64>,
+    pub policy: PolicyRef,
+    /// The setting instance, when the export names one (part of the row's
+    /// identity).
+    pub instance: Option<String>,
+    pub setting: Setting,
+    pub source: &'static str,
 }
 
-/// A row of the `firewall_status` table.
+impl PendingSetting {
+    /// The setting filed under the policy-status row `status` of its device.
+    pub fn filed(self, status: &StatusKey) -> SettingRow {
+        let s = &self.setting;
+        let row_id = row_id(&[
+            "setting",
+            &status.report_id,
+            &status.policy_id,
+            &s.setting_id,
+            self.instance.as_deref().unwrap_or_default(),
+            s.state.as_str(),
+            s.error_code.as_deref().unwrap_or_default(),
+            s.actual.as_deref().unwrap_or_default(),
+            s.name.as_deref().unwrap_or_default(),
+        ]);
+        SettingRow {
+            report_id: status.report_id.clone(),
+            device_id: self.device_id,
+            observed_at_us: status.observed_at_us,
+            policy_id: status.policy_id.clone(),
+            setting: self.setting,
+            row_id,
+        }
+    }
+}
+
+/// A per-setting row filed under a policy-status report: a `setting_states`
+/// row with that report's id and time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FirewallRow {
-    pub row_id: String,
+pub struct SettingRow {
+    pub report_id: String,
     pub device_id: String,
-    pub device_name: Option<String>,
     pub observed_at_us: i64,
-    pub firewall_status: i64,
-    pub firewall_status_name: &'static str,
-    pub reference_id: Option<String>,
-    pub upn: Option<String>,
-    pub user_name: Option<String>,
-    pub managed_by: Option<String>,
-    pub os: Option<String>,
-}
-
-/// A row of the `device_inventory` table (the machine list).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MachineRow {
+    pub policy_id: String,
+    pub setting: Setting,
     pub row_id: String,
-    pub machine_id: String,
-    pub computer_dns_name: Option<String>,
-    pub observed_at_us: i64,
-    pub first_seen_us: Option<i64>,
-    pub last_seen_us: Option<i64>,
-    pub os_platform: Option<String>,
-    pub os_version: Option<String>,
-    pub health_status: Option<String>,
-    pub onboarding_status: Option<String>,
-    pub managed_by: String,
-    pub managed_by_status: Option<String>,
-    pub aad_device_id: Option<String>,
-    pub machine_tags: Option<String>,
 }
 
-/// What a vendor file yields.
+/// What a vendor file yields, one item per input row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
-    /// Policy-status rows of one device in one export, as one report;
-    /// `rows` input rows went into it.
+    /// A policy-status row, as a one-policy report of its device.
     Report {
         report: Report,
         source: &'static str,
-        rows: u64,
     },
-    Antivirus(AntivirusRow),
-    Firewall(FirewallRow),
-    Machine(MachineRow),
+    /// A row of one of the export tables.
+    Row(TableRow),
+    /// A per-setting row, to be filed under its device's policy status.
+    Setting(Box<PendingSetting>),
     Rejected {
         position: Position,
         reason: String,
@@ -211,32 +267,72 @@ pub enum Item {
     },
 }
 
-impl Item {
-    /// The input rows this item stands for.
-    pub fn rows(&self) -> u64 {
-        match self {
-            Item::Report { rows, .. } => *rows,
-            _ => 1,
-        }
-    }
-}
-
 /// `each` receives the name rows are filed under (the path, or
 /// `archive.zip!entry.csv` inside a zip) and every item.
 pub type Each<'e> = dyn FnMut(&str, Item) -> anyhow::Result<()> + 'e;
 
-/// Reads one vendor file whole, calling `each` for every item, and returns
-/// its checksum for the ingest log. An export is read into memory, so the
-/// file and each entry of a zip are held to `max_bytes`
+/// Where a table was read from: the names its report may be told by
+/// (the zip entry, then the file).
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub names: &'a [&'a str],
+    pub kind: Kind,
+}
+
+/// One source this version reads: how it is recognised from a table's
+/// columns (names compared ignoring case), and how its rows are read.
+pub struct Reader {
+    /// How docs and quarantine reasons name it.
+    pub name: &'static str,
+    /// Whether its rows are per-setting rows, read after every other file
+    /// of a run so that the policy statuses they belong to are known.
+    pub per_setting: bool,
+    pub recognise: fn(&RawTable) -> bool,
+    pub read:
+        fn(&RawTable, Origin<'_>, &mut dyn FnMut(Item) -> anyhow::Result<()>) -> anyhow::Result<()>,
+}
+
+/// Every export this version reads, tried in order; the first that
+/// recognises a table reads it.
+const READERS: &[Reader] = &[
+    intune_policy_status::ASSIGNMENT_STATUS,
+    intune_policy_status::DEVICE_STATUSES,
+    intune_settings::POLICY_SETTINGS,
+    intune_settings::NONCOMPLIANT_SETTINGS,
+    intune_defender_agents::READER,
+    intune_firewall::READER,
+    intune_devices::READER,
+    // Before the machine list: an antivirus page has `id` and
+    // `computerDnsName` too.
+    mde_av_info::READER,
+    mde_machines::READER,
+    mde_secure_config::READER,
+    mde_secure_config::HUNTING,
+];
+
+fn reader_of(t: &RawTable) -> Option<&'static Reader> {
+    READERS.iter().find(|r| (r.recognise)(t))
+}
+
+/// Reads one vendor file, calling `each` for every item, and returns its
+/// checksum for the ingest log. CSV, JSON and zip exports are read into
+/// memory, so the file and each entry of a zip are held to `max_bytes`
 /// (`--max-decompressed-bytes`): past it the file is not read, and the run
-/// logs it as unreadable and goes on.
+/// logs it as unreadable and goes on. JSON lines go through the agent-report
+/// reader's line cutter and limits, one row at a time.
 pub fn read_file(
     path: &Path,
     name: &str,
     kind: Kind,
-    max_bytes: u64,
+    limits: &super::Limits,
     each: &mut Each<'_>,
 ) -> Result<FileDigest, SourceError> {
+    if kind == Kind::JsonLines {
+        return super::source::read_file(path, limits, &mut |record| {
+            each(name, json_line(record, name))
+        });
+    }
+    let max_bytes = limits.max_decompressed_bytes;
     let read_error = |source: io::Error| SourceError::Read {
         path: path.to_path_buf(),
         source,
@@ -261,6 +357,7 @@ pub fn read_file(
         bytes: bytes.len() as u64,
     };
     let sink = SourceError::Sink;
+    let file_name = base_name(name);
     match kind {
         Kind::Zip => {
             let mut archive = zip::ZipArchive::new(io::Cursor::new(&bytes))
@@ -287,22 +384,158 @@ pub fn read_file(
                 if content.len() as u64 > max_bytes {
                     return Err(too_big(&format!("zip entry `{inner}`")));
                 }
-                let kind = match sniff_bytes(&content) {
-                    Some(Kind::Json) => Kind::Json,
+                // Inside an export job's zip everything is an export: JSON
+                // is read in any of its shapes, keys compared ignoring case.
+                let kind = match first_byte(&content) {
+                    Some(b'{' | b'[') => Kind::Json,
                     _ => Kind::Csv,
                 };
-                read_text(&content, kind, &mut |item| each(&entry_name, item)).map_err(sink)?;
+                let origin = Origin {
+                    names: &[base_name(&inner), file_name],
+                    kind,
+                };
+                read_text(&content, kind, origin, &mut |item| each(&entry_name, item))
+                    .map_err(sink)?;
             }
         }
-        kind => read_text(&bytes, kind, &mut |item| each(name, item)).map_err(sink)?,
+        kind => {
+            let origin = Origin {
+                names: &[file_name],
+                kind,
+            };
+            read_text(&bytes, kind, origin, &mut |item| each(name, item)).map_err(sink)?;
+        }
     }
     Ok(digest)
+}
+
+/// Whether a vendor file holds per-setting rows (`Reader::per_setting`),
+/// from its header alone: the first line of a CSV, the keys of a JSON
+/// export, each entry of a zip.
+pub fn is_per_setting(path: &Path, kind: Kind, max_bytes: u64) -> bool {
+    // A CSV header is in its first bytes; JSON and zip are read whole.
+    let limit = match kind {
+        Kind::Csv => 1 << 16,
+        _ => max_bytes,
+    };
+    let Ok(bytes) = std::fs::File::open(path).and_then(|f| {
+        let mut bytes = Vec::new();
+        f.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }) else {
+        return false;
+    };
+    let per_setting = |content: &[u8], kind: Kind| {
+        let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+        let parsed = match kind {
+            Kind::Csv => {
+                let header = content.split(|b| *b == b'\n').next().unwrap_or_default();
+                std::str::from_utf8(header)
+                    .ok()
+                    .and_then(|h| table::from_csv(h).ok())
+            }
+            _ => std::str::from_utf8(content)
+                .ok()
+                .and_then(|t| table::from_json(t).ok()),
+        };
+        parsed
+            .as_ref()
+            .and_then(reader_of)
+            .is_some_and(|r| r.per_setting)
+    };
+    match kind {
+        Kind::Zip => {
+            let Ok(mut archive) = zip::ZipArchive::new(io::Cursor::new(&bytes)) else {
+                return false;
+            };
+            (0..archive.len()).any(|i| {
+                let Ok(entry) = archive.by_index(i) else {
+                    return false;
+                };
+                let mut content = Vec::new();
+                if entry
+                    .take(max_bytes.saturating_add(1))
+                    .read_to_end(&mut content)
+                    .is_err()
+                {
+                    return false;
+                }
+                let kind = match first_byte(&content) {
+                    Some(b'{' | b'[') => Kind::Json,
+                    _ => Kind::Csv,
+                };
+                per_setting(&content, kind)
+            })
+        }
+        Kind::JsonLines => false,
+        kind => per_setting(&bytes, kind),
+    }
+}
+
+fn first_byte(content: &[u8]) -> Option<u8> {
+    let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+    content.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+/// The last part of a path or zip entry name.
+fn base_name(name: &str) -> &str {
+    name.rsplit(['/', '\\']).next().unwrap_or(name)
+}
+
+/// One line of a JSON-lines export, as an item.
+fn json_line(record: super::Record<'_>, name: &str) -> Item {
+    let (position, text) = match record {
+        super::Record::Report(position, text) => (position, text),
+        super::Record::Unreadable(position, reason, raw) => {
+            return Item::Rejected {
+                position,
+                reason,
+                raw: String::from_utf8_lossy(&raw).into_owned(),
+            };
+        }
+    };
+    let raw = || String::from_utf8_lossy(text).into_owned();
+    let table = match std::str::from_utf8(text) {
+        Ok(line) => table::from_json_line(line, position),
+        Err(e) => Err(format!(
+            "not valid UTF-8 (invalid byte at offset {})",
+            e.valid_up_to()
+        )),
+    };
+    let table = match table {
+        Ok(table) => table,
+        Err(reason) => {
+            return Item::Rejected {
+                position,
+                reason,
+                raw: raw(),
+            };
+        }
+    };
+    let mut out = None;
+    let origin = Origin {
+        names: &[base_name(name)],
+        kind: Kind::JsonLines,
+    };
+    let outcome = read_table(&table, origin, &mut |item| {
+        out = Some(item);
+        Ok(())
+    });
+    match (outcome, out) {
+        (Ok(()), Some(item)) => item,
+        _ => Item::Rejected {
+            position,
+            reason: "the line yields no row".to_owned(),
+            raw: raw(),
+        },
+    }
 }
 
 /// Reads a CSV or JSON export and maps its rows.
 fn read_text(
     bytes: &[u8],
     kind: Kind,
+    origin: Origin<'_>,
     each: &mut dyn FnMut(Item) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let whole = |reason: String| Item::Rejected {
@@ -324,10 +557,19 @@ fn read_text(
         Kind::Json => table::from_json(text),
         _ => table::from_csv(text),
     };
-    let table = match parsed {
-        Ok(table) => table,
-        Err(reason) => return each(whole(reason)),
-    };
+    match parsed {
+        Ok(table) => read_table(&table, origin, each),
+        Err(reason) => each(whole(reason)),
+    }
+}
+
+/// Maps the rows of a table by the reader that recognises it; a table no
+/// reader recognises has every row quarantined, naming its columns.
+fn read_table(
+    table: &RawTable,
+    origin: Origin<'_>,
+    each: &mut dyn FnMut(Item) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     for bad in &table.bad {
         each(Item::Rejected {
             position: bad.position,
@@ -335,39 +577,38 @@ fn read_text(
             raw: bad.raw.clone(),
         })?;
     }
-    let Some(shape) = Shape::detect(&table) else {
-        let reason = format!(
-            "unknown export shape: its columns `{}` match no export this version reads (DeviceStatusesByConfigurationProfile, DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents, FirewallStatus, the machines API)",
-            table.columns.join(", ")
-        );
-        for row in &table.rows {
-            each(Item::Rejected {
-                position: row.position,
-                reason: reason.clone(),
-                raw: row.raw.clone(),
-            })?;
-        }
-        return Ok(());
-    };
-    match shape {
-        Shape::DeviceStatuses | Shape::DeviceAssignmentStatus => {
-            policy_reports(&table, shape, each)
-        }
-        _ => {
-            for row in &table.rows {
-                let item = match shape {
-                    Shape::DefenderAgents => antivirus(&table, row).map(Item::Antivirus),
-                    Shape::FirewallStatus => firewall(&table, row).map(Item::Firewall),
-                    _ => machine(&table, row).map(Item::Machine),
-                };
-                each(item.unwrap_or_else(|reason| Item::Rejected {
-                    position: row.position,
-                    reason,
-                    raw: row.raw.clone(),
-                }))?;
-            }
-            Ok(())
-        }
+    if let Some(reader) = reader_of(table) {
+        return (reader.read)(table, origin, each);
+    }
+    let names: Vec<&str> = READERS.iter().map(|r| r.name).collect();
+    let reason = format!(
+        "unknown export shape: its columns `{}` match no export this version reads ({})",
+        table.columns.join(", "),
+        names.join(", ")
+    );
+    for row in &table.rows {
+        each(rejected(row, reason.clone()))?;
+    }
+    Ok(())
+}
+
+/// Maps every row of `t` with `map`; a row it refuses is quarantined.
+fn each_row(
+    t: &RawTable,
+    each: &mut dyn FnMut(Item) -> anyhow::Result<()>,
+    map: impl Fn(&RawTable, &RawRow) -> Result<Item, String>,
+) -> anyhow::Result<()> {
+    for row in &t.rows {
+        each(map(t, row).unwrap_or_else(|reason| rejected(row, reason)))?;
+    }
+    Ok(())
+}
+
+fn rejected(row: &RawRow, reason: String) -> Item {
+    Item::Rejected {
+        position: row.position,
+        reason,
+        raw: row.raw.clone(),
     }
 }
 
@@ -389,6 +630,11 @@ fn required<'r>(t: &RawTable, row: &'r RawRow, column: &str) -> Result<&'r str, 
         .ok_or_else(|| format!("missing required column value `{column}`"))
 }
 
+/// The first of `columns` the row has a value in.
+fn first_of<'r>(t: &RawTable, row: &'r RawRow, columns: &[&str]) -> Option<&'r str> {
+    columns.iter().find_map(|c| t.get(row, c))
+}
+
 fn time(t: &RawTable, row: &RawRow, column: &str) -> Result<Option<i64>, String> {
     t.get(row, column)
         .map(|text| {
@@ -400,6 +646,11 @@ fn time(t: &RawTable, row: &RawRow, column: &str) -> Result<Option<i64>, String>
 
 fn text(t: &RawTable, row: &RawRow, column: &str) -> Option<String> {
     t.get(row, column).map(str::to_owned)
+}
+
+/// A column's text, or its `_loc` text when the column is empty.
+fn text_or_loc(t: &RawTable, row: &RawRow, column: &str) -> Option<String> {
+    text(t, row, column).or_else(|| text(t, row, &format!("{column}_loc")))
 }
 
 /// A coded cell: the code column, or its `_loc` text when the code is empty.
@@ -414,6 +665,7 @@ fn coded<T>(
         return Ok(None);
     };
     decode(value)
+        .or_else(|| t.get(row, &loc).and_then(&decode))
         .map(Some)
         .ok_or_else(|| format!("column `{column}` has an unknown value `{value}`"))
 }
@@ -422,6 +674,13 @@ fn boolean(t: &RawTable, row: &RawRow, column: &str) -> Result<Option<bool>, Str
     coded(t, row, column, codes::boolean)
 }
 
+/// A boolean whose values Microsoft does not document: one it cannot read
+/// is left empty rather than quarantining the row.
+fn lenient_boolean(t: &RawTable, row: &RawRow, column: &str) -> Option<bool> {
+    t.get(row, column).and_then(codes::boolean)
+}
+
+/// A digest of `parts`: the dedup key of an export row.
 fn row_id(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
@@ -429,217 +688,6 @@ fn row_id(parts: &[&str]) -> String {
         h.update([0]);
     }
     format!("{:x}", h.finalize())[..32].to_owned()
-}
-
-fn antivirus(t: &RawTable, row: &RawRow) -> Result<AntivirusRow, String> {
-    let device_id = required(t, row, "DeviceId")?.to_lowercase();
-    let observed_at_us = time(t, row, "LastReportedDateTime")?
-        .ok_or("missing required column value `LastReportedDateTime`")?;
-    let device_state = coded(t, row, "DeviceState", |v| {
-        codes::flags(v, &codes::DEVICE_STATE, "clean")
-    })?;
-    let product_status = coded(t, row, "ProductStatus", |v| {
-        codes::flags(v, &codes::PRODUCT_STATUS, "noStatus")
-    })?;
-    Ok(AntivirusRow {
-        row_id: row_id(&["antivirus", &device_id, &observed_at_us.to_string()]),
-        device_name: text(t, row, "DeviceName"),
-        observed_at_us,
-        managed_by: text(t, row, "_ManagedBy").or_else(|| text(t, row, "_ManagedBy_loc")),
-        upn: text(t, row, "UPN"),
-        user_email: text(t, row, "UserEmail"),
-        user_name: text(t, row, "UserName"),
-        is_virtual_machine: boolean(t, row, "IsVirtualMachine")?,
-        device_state,
-        device_state_names: device_state.map(|v| flag_names(v, &codes::DEVICE_STATE, "clean")),
-        product_status,
-        product_status_names: product_status
-            .map(|v| flag_names(v, &codes::PRODUCT_STATUS, "noStatus")),
-        malware_protection_enabled: boolean(t, row, "MalwareProtectionEnabled")?,
-        network_inspection_system_enabled: boolean(t, row, "NetworkInspectionSystemEnabled")?,
-        real_time_protection_enabled: boolean(t, row, "RealTimeProtectionEnabled")?,
-        signature_update_overdue: boolean(t, row, "SignatureUpdateOverdue")?,
-        tamper_protection_enabled: boolean(t, row, "TamperProtectionEnabled")?,
-        engine_version: text(t, row, "EngineVersion"),
-        signature_version: text(t, row, "SignatureVersion"),
-        last_quick_scan_at_us: time(t, row, "LastQuickScanDateTime")?,
-        last_full_scan_at_us: time(t, row, "LastFullScanDateTime")?,
-        device_id,
-    })
-}
-
-fn firewall(t: &RawTable, row: &RawRow) -> Result<FirewallRow, String> {
-    let device_id = required(t, row, "DeviceId")?.to_lowercase();
-    let observed_at_us = time(t, row, "LastReportedDateTime")?
-        .ok_or("missing required column value `LastReportedDateTime`")?;
-    let status = coded(t, row, "FirewallStatus", codes::firewall_status)?
-        .ok_or("missing required column value `FirewallStatus`")?;
-    Ok(FirewallRow {
-        row_id: row_id(&["firewall", &device_id, &observed_at_us.to_string()]),
-        device_name: text(t, row, "DeviceName"),
-        observed_at_us,
-        firewall_status: status,
-        firewall_status_name: codes::firewall_name(status),
-        reference_id: text(t, row, "ReferenceId"),
-        upn: text(t, row, "UPN"),
-        user_name: text(t, row, "UserName"),
-        managed_by: text(t, row, "_ManagedBy").or_else(|| text(t, row, "_ManagedBy_loc")),
-        os: text(t, row, "_OS").or_else(|| text(t, row, "_OS_loc")),
-        device_id,
-    })
-}
-
-fn machine(t: &RawTable, row: &RawRow) -> Result<MachineRow, String> {
-    let machine_id = required(t, row, "id")?.to_lowercase();
-    let first_seen_us = time(t, row, "firstSeen")?;
-    let last_seen_us = time(t, row, "lastSeen")?;
-    let observed_at_us = last_seen_us
-        .or(first_seen_us)
-        .ok_or("missing required column value `lastSeen` (and `firstSeen`)")?;
-    let machine_tags = t.get(row, "machineTags").map(|tags| {
-        serde_json::from_str::<Vec<String>>(tags).map_or_else(|_| tags.to_owned(), |v| v.join(", "))
-    });
-    Ok(MachineRow {
-        row_id: row_id(&["machine", &machine_id, &observed_at_us.to_string()]),
-        computer_dns_name: text(t, row, "computerDnsName"),
-        observed_at_us,
-        first_seen_us,
-        last_seen_us,
-        os_platform: t.get(row, "osPlatform").map(codes::platform),
-        os_version: text(t, row, "osVersion"),
-        health_status: text(t, row, "healthStatus"),
-        onboarding_status: text(t, row, "onboardingStatus"),
-        managed_by: t
-            .get(row, "managedBy")
-            .map_or_else(|| "Unknown".to_owned(), codes::managed_by),
-        managed_by_status: text(t, row, "managedByStatus"),
-        aad_device_id: t.get(row, "aadDeviceId").map(str::to_lowercase),
-        machine_tags: machine_tags.filter(|t| !t.is_empty()),
-        machine_id,
-    })
-}
-
-/// One policy-status row, checked.
-struct PolicyRow {
-    device_id: String,
-    observed_at_us: i64,
-    policy: Policy,
-    device_name: Option<String>,
-    aad_device_id: Option<String>,
-    platform: Option<String>,
-}
-
-fn policy_row(t: &RawTable, row: &RawRow) -> Result<PolicyRow, String> {
-    let device_id = required(t, row, "IntuneDeviceId")?.to_lowercase();
-    let policy_id = required(t, row, "PolicyId")?.to_owned();
-    let observed_at_us = time(t, row, "PspdpuLastModifiedTimeUtc")?
-        .ok_or("missing required column value `PspdpuLastModifiedTimeUtc`")?;
-    // The code wins over the text when both are there.
-    let state = match coded(t, row, "PolicyStatus", codes::policy_state)? {
-        Some(state) => state,
-        None => coded(t, row, "ReportStatus", codes::policy_state)?
-            .ok_or("missing required column value `PolicyStatus` (or `ReportStatus`)")?,
-    };
-    Ok(PolicyRow {
-        device_id,
-        observed_at_us,
-        device_name: text(t, row, "DeviceName"),
-        aad_device_id: t.get(row, "AadDeviceId").map(str::to_lowercase),
-        platform: t
-            .get(row, "UnifiedPolicyPlatformType")
-            .or_else(|| t.get(row, "UnifiedPolicyPlatformType_loc"))
-            .map(codes::platform),
-        policy: Policy {
-            name: text(t, row, "PolicyName").unwrap_or_else(|| policy_id.clone()),
-            policy_type: text(t, row, "UnifiedPolicyType")
-                .or_else(|| text(t, row, "UnifiedPolicyType_loc"))
-                .unwrap_or_else(|| "Unknown".to_owned()),
-            profile: None,
-            version: t.get(row, "TemplateVersion").and_then(|v| v.parse().ok()),
-            state,
-            settings: Vec::new(),
-            policy_id,
-        },
-    })
-}
-
-/// Policy-status rows grouped into one report per device: observed at the
-/// newest of its rows, its id a digest of the device and its rows, so the
-/// same export ingested again is a duplicate.
-fn policy_reports(
-    t: &RawTable,
-    shape: Shape,
-    each: &mut dyn FnMut(Item) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let mut order: Vec<String> = Vec::new();
-    let mut devices: HashMap<String, Vec<PolicyRow>> = HashMap::new();
-    for row in &t.rows {
-        match policy_row(t, row) {
-            Ok(p) => {
-                if !devices.contains_key(&p.device_id) {
-                    order.push(p.device_id.clone());
-                }
-                devices.entry(p.device_id.clone()).or_default().push(p);
-            }
-            Err(reason) => each(Item::Rejected {
-                position: row.position,
-                reason,
-                raw: row.raw.clone(),
-            })?,
-        }
-    }
-    for device_id in order {
-        let rows = devices.remove(&device_id).expect("grouped above");
-        let observed_at_us = rows
-            .iter()
-            .map(|r| r.observed_at_us)
-            .max()
-            .expect("one row");
-        let mut lines: Vec<String> = rows
-            .iter()
-            .map(|r| {
-                format!(
-                    "{}\u{1}{}\u{1}{}",
-                    r.policy.policy_id, r.policy.state, r.observed_at_us
-                )
-            })
-            .collect();
-        lines.sort();
-        let mut parts = vec![shape.name(), device_id.as_str()];
-        parts.extend(lines.iter().map(String::as_str));
-        let report_id = format!("intune-{}", row_id(&parts));
-        let pick =
-            |f: fn(&PolicyRow) -> Option<&String>| rows.iter().rev().find_map(|r| f(r).cloned());
-        let device = Device {
-            name: pick(|r| r.device_name.as_ref()).unwrap_or_else(|| device_id.clone()),
-            aad_device_id: pick(|r| r.aad_device_id.as_ref()),
-            os_platform: pick(|r| r.platform.as_ref()).unwrap_or_else(|| "Unknown".to_owned()),
-            os_version: None,
-            agent_version: None,
-            managed_by: "Unknown".to_owned(),
-            enrollment_status: None,
-            join_type: None,
-            health_status: None,
-            machine_group: None,
-            is_domain_controller: None,
-            tags: None,
-            device_id,
-        };
-        let count = rows.len() as u64;
-        let report = Report {
-            report_id,
-            tenant_id: String::new(),
-            observed_at_us,
-            device,
-            policies: rows.into_iter().map(|r| r.policy).collect(),
-        };
-        each(Item::Report {
-            report,
-            source: shape.name(),
-            rows: count,
-        })?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -654,6 +702,7 @@ mod tests {
             Some(Kind::Csv)
         );
         assert_eq!(sniff_bytes(b" {\n \"value\": []}"), Some(Kind::Json));
+        assert_eq!(sniff_bytes(b"{\"values\": []}"), Some(Kind::Json));
         assert_eq!(sniff_bytes(b"{\"@odata.context\":\"x\"}"), Some(Kind::Json));
         assert_eq!(sniff_bytes(b"{\"Schema\":[]}"), Some(Kind::Json));
         assert_eq!(sniff_bytes(b"{\"schema\":\"agent-report/v1\"}"), None);
@@ -661,6 +710,15 @@ mod tests {
         assert_eq!(sniff_bytes(b"[{\"a\":1}]"), None);
         assert_eq!(sniff_bytes(&[0x1f, 0x8b, 8]), None);
         assert_eq!(sniff_bytes(b"not json at all\n"), None);
+        // The secure configuration "via files" export: one row a line.
+        assert_eq!(
+            sniff_bytes(b"{\"deviceId\":\"m1\",\"configurationId\":\"scid-1\"}\n{}"),
+            Some(Kind::JsonLines)
+        );
+        assert_eq!(
+            sniff_bytes(b"{\"deviceId\":\"m1\",\"report_id\":\"r\"}\n"),
+            None
+        );
     }
 
     #[test]

@@ -149,27 +149,44 @@ fn json_cell(value: &Value) -> Option<String> {
 }
 
 /// The top-level keys that make a JSON file a vendor export rather than an
-/// agent report.
-pub const JSON_EXPORT_KEYS: [&str; 7] = [
-    "value",
-    "@odata.context",
-    "@odata.count",
-    "@odata.nextLink",
-    "Schema",
-    "Values",
-    "TotalRowCount",
-];
+/// agent report, compared ignoring case; but `Schema` only as Intune's
+/// report API spells it, since an agent report may start with `"schema"`.
+pub fn is_export_key(key: &str) -> bool {
+    if key == "Schema" {
+        return true;
+    }
+    [
+        "value",
+        "values",
+        "@odata.context",
+        "@odata.count",
+        "@odata.nextLink",
+        "TotalRowCount",
+    ]
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(key))
+}
 
-/// Reads an export's JSON: `{"Schema": [{"Column": ..}], "Values": [[..]]}`
-/// or `{"value": [{..}, ..]}`. Rows are numbered from 0 (`array index`).
+/// Reads an export's JSON, in every shape it is known to come in:
+/// `{"Schema": [{"Column": ..}], "Values": [[..]]}` (Intune's report API),
+/// `{"value": [{..}, ..]}` (Graph and the Defender APIs; `values` too), or a
+/// bare array of objects; keys compared ignoring case. Rows are numbered from
+/// 0 (`array index`).
 pub fn from_json(text: &str) -> Result<RawTable, String> {
     let root: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    let Value::Object(root) = root else {
-        return Err("not a known export: the JSON is not an object".to_owned());
+    let root = match root {
+        Value::Array(items) => return Ok(from_objects(&items, "the array")),
+        Value::Object(root) => root,
+        _ => {
+            return Err("not a known export: the JSON is neither an object nor an array".to_owned());
+        }
     };
-    let key = |k: &str| root.iter().find(|(n, _)| n.eq_ignore_ascii_case(k));
-    if let (Some((_, Value::Array(schema))), Some((_, Value::Array(values)))) =
-        (key("Schema"), key("Values"))
+    let key = |k: &str| {
+        root.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v)
+    };
+    if let (Some(Value::Array(schema)), Some(Value::Array(values))) = (key("Schema"), key("Values"))
     {
         let columns = schema
             .iter()
@@ -207,46 +224,70 @@ pub fn from_json(text: &str) -> Result<RawTable, String> {
         }
         return Ok(table);
     }
-    if let Some((_, Value::Array(items))) = key("value") {
-        let mut columns: Vec<String> = Vec::new();
-        for item in items {
-            if let Value::Object(o) = item {
-                for k in o.keys() {
-                    if !columns.contains(k) {
-                        columns.push(k.clone());
-                    }
-                }
-            }
+    for name in ["value", "values"] {
+        if let Some(Value::Array(items)) = key(name) {
+            return Ok(from_objects(items, &format!("`{name}`")));
         }
-        let mut table = RawTable::with_columns(columns);
-        for (i, item) in items.iter().enumerate() {
-            let position = Position::Index(i as u64);
-            let Value::Object(o) = item else {
-                table.bad.push(BadRow {
-                    position,
-                    reason: "not a JSON object: an element of `value` must be an object".to_owned(),
-                    raw: item.to_string(),
-                });
-                continue;
-            };
-            let cells = table
-                .columns
-                .iter()
-                .map(|c| o.get(c).and_then(json_cell))
-                .collect();
-            table.rows.push(RawRow {
-                position,
-                cells,
-                raw: item.to_string(),
-            });
-        }
-        return Ok(table);
     }
     let keys: Vec<&str> = root.keys().map(String::as_str).collect();
     Err(format!(
         "not a known export: a JSON object with the keys `{}` (expected `Schema` and `Values`, or `value`)",
         keys.join(", ")
     ))
+}
+
+/// Rows from an array of objects: the columns are every key seen, in the
+/// order first seen.
+fn from_objects(items: &[Value], what: &str) -> RawTable {
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    for item in items {
+        if let Value::Object(o) = item {
+            for k in o.keys() {
+                if seen.insert(k.to_lowercase(), ()).is_none() {
+                    columns.push(k.clone());
+                }
+            }
+        }
+    }
+    let mut table = RawTable::with_columns(columns);
+    for (i, item) in items.iter().enumerate() {
+        let position = Position::Index(i as u64);
+        let Value::Object(o) = item else {
+            table.bad.push(BadRow {
+                position,
+                reason: format!("not a JSON object: an element of {what} must be an object"),
+                raw: item.to_string(),
+            });
+            continue;
+        };
+        let mut cells = vec![None; table.columns.len()];
+        for (k, v) in o {
+            if let Some(&i) = table.index.get(&k.to_lowercase()) {
+                cells[i] = json_cell(v);
+            }
+        }
+        table.rows.push(RawRow {
+            position,
+            cells,
+            raw: item.to_string(),
+        });
+    }
+    table
+}
+
+/// One line of a JSON-lines export (one object), as a one-row table.
+pub fn from_json_line(line: &str, position: Position) -> Result<RawTable, String> {
+    let value: Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    if !value.is_object() {
+        return Err("not a JSON object: each line must be one object".to_owned());
+    }
+    let mut table = from_objects(std::slice::from_ref(&value), "the line");
+    for row in &mut table.rows {
+        row.position = position;
+        row.raw = line.to_owned();
+    }
+    Ok(table)
 }
 
 #[cfg(test)]
@@ -281,6 +322,19 @@ mod tests {
         assert_eq!(t.columns, ["id", "tags", "x"]);
         assert_eq!(t.get(&t.rows[0], "tags"), Some(r#"["a"]"#));
         assert_eq!(t.get(&t.rows[1], "x"), None);
+        // A bare array, and `values`, keys compared ignoring case.
+        let t = from_json(r#"[{"DeviceId":"a"},{"deviceid":"b","X":1}]"#).unwrap();
+        assert_eq!(t.columns, ["DeviceId", "X"]);
+        assert_eq!(t.get(&t.rows[1], "DEVICEID"), Some("b"));
+        let t = from_json(r#"{"Values":[{"id":"m1"}]}"#).unwrap();
+        assert_eq!(t.get(&t.rows[0], "id"), Some("m1"));
+        let t = from_json_line(
+            r#"{"deviceId":"m1","isCompliant":false}"#,
+            Position::Line(7),
+        )
+        .unwrap();
+        assert_eq!(t.rows[0].position, Position::Line(7));
+        assert_eq!(t.get(&t.rows[0], "iscompliant"), Some("false"));
         assert_eq!(
             from_json(r#"{"a":1,"b":2}"#).unwrap_err(),
             "not a known export: a JSON object with the keys `a, b` (expected `Schema` and `Values`, or `value`)"

@@ -6,7 +6,9 @@
 //! stretches when their settings drift), then walked day by day, writing one
 //! NDJSON file per collector per day. Every random number is drawn from a
 //! stream named after what it decides (the tenant, a device, one check-in),
-//! so the bytes written depend on the options and nothing else.
+//! so the bytes written depend on the options and nothing else. With
+//! `--exports`, `exports.rs` writes what the same tenant's Intune and
+//! Defender for Endpoint exports of the last day would hold.
 
 use std::fs;
 use std::io::Write;
@@ -17,6 +19,8 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde::Serialize;
+
+mod exports;
 
 #[derive(Debug, Clone)]
 pub struct GenerateOptions {
@@ -33,6 +37,9 @@ pub struct GenerateOptions {
     pub start: NaiveDate,
     /// Write `.ndjson.gz` instead of `.ndjson`.
     pub gzip: bool,
+    /// Also write the tenant's exports of the last day under `out/exports/`
+    /// (`exports.rs`).
+    pub exports: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,6 +51,8 @@ pub struct GenerateSummary {
     pub duplicates: u64,
     /// Bytes written to disk, after compression when gzip.
     pub bytes: u64,
+    /// Export files written (`--exports`), counted in `files` and `bytes` too.
+    pub export_files: u64,
 }
 
 /// Writes the fleet's reports under `options.out` and says what it wrote.
@@ -128,6 +137,12 @@ pub fn generate(options: &GenerateOptions) -> Result<GenerateSummary> {
             }
         }
     }
+    if options.exports {
+        let (files, bytes) = exports::write(options, &context)?;
+        summary.files += files;
+        summary.export_files = files;
+        summary.bytes += bytes;
+    }
     Ok(summary)
 }
 
@@ -155,6 +170,7 @@ enum Purpose {
     Roles,
     Device,
     CheckIn,
+    Exports,
 }
 
 /// splitmix64 (Steele, Lea and Flood, 2014), written out here rather than

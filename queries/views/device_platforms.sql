@@ -1,0 +1,48 @@
+-- device_platforms: the platform of a device known from exports, which name
+-- only the platform a policy targets (UnifiedPolicyPlatformType: `Windows10`
+-- meaning "Windows 10 and later"). The most specific platform any source
+-- gives for the matched device, as of the snapshot: its newest agent
+-- report's, else the machine list's osPlatform (its newest row), else the
+-- Intune device inventory's OS family (`Windows`, `macOS`, `Linux`, ...).
+-- latest_reports uses it for a device whose latest report was made from an
+-- export; with none of these, the export's own family stands.
+CREATE VIEW device_platforms AS
+WITH cut AS (
+    SELECT max(day_end) AS day_end FROM snapshot_days
+),
+sources AS (
+    SELECT r.device_id, r.os_platform, r.observed_at, 1 AS rank
+    FROM day_end_keyed_reports r
+    CROSS JOIN cut
+    WHERE r.source IS NULL
+        AND r.observed_at < cut.day_end
+        AND r.device_id IN (SELECT device_key FROM device_keys)
+    UNION ALL
+    SELECT coalesce(k.device_key, m.machine_id) AS device_id, m.os_platform, m.observed_at, 2 AS rank
+    FROM device_inventory m
+    CROSS JOIN cut
+    LEFT JOIN machine_keys k ON k.machine_id = m.machine_id
+    WHERE m.os_platform IS NOT NULL AND m.observed_at < cut.day_end
+    UNION ALL
+    SELECT
+        coalesce(k.device_key, 'intune:' || d.intune_device_id) AS device_id,
+        d.os_platform,
+        d.observed_at,
+        3 AS rank
+    FROM intune_devices d
+    CROSS JOIN cut
+    LEFT JOIN device_keys k ON k.intune_id = d.intune_device_id
+    WHERE d.os_platform IS NOT NULL AND d.observed_at < cut.day_end
+)
+SELECT device_id, os_platform
+FROM (
+    SELECT
+        device_id,
+        os_platform,
+        row_number() OVER (
+            PARTITION BY device_id
+            ORDER BY rank, observed_at DESC, os_platform
+        ) AS pick
+    FROM sources
+) ranked
+WHERE pick = 1
