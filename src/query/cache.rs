@@ -2,18 +2,20 @@
 //! every snapshot view (`current_policy_states`, `current_setting_states`,
 //! `device_status`, ...), so a query or a report would rank the whole
 //! history of `reports` again for each of them; and the policy and setting
-//! rows of history it joins to can only match on the days that hold a
-//! device's latest report. On the local engine a session therefore
+//! rows of history they join to can only match on the days that hold one
+//! of the reports they join. On the local engine a session therefore
 //!
-//! - computes `latest_reports` once, when a plan first reads it, and keeps
-//!   its rows (one per device and snapshot day) for the session's other
-//!   plans ([`CachedView`]); DataFusion then also knows how small it is and
-//!   builds its hash joins on it;
+//! - computes `latest_reports` and `current_export_policy_states` once,
+//!   when a plan first reads them, and keeps their rows (one per device,
+//!   or device and policy, and snapshot day) for the session's other plans
+//!   ([`CachedView`]); DataFusion then also knows how small they are and
+//!   builds its hash joins on them;
 //! - gives `current_policy_states` and `current_setting_states` the
-//!   `day_end_*` tables cut to those days ([`OnLatestDays`]). A policy or
-//!   setting row joins its report on `observed_at`, and every row of a
-//!   report is in the `date` partition of its `observed_at` (the UTC day),
-//!   so the other days hold no row they can join: the rows are the same.
+//!   `day_end_*` tables cut to the days of those rows' `observed_at`
+//!   ([`OnReportDays`]). They join a policy or setting row to one of those
+//!   rows on its report's `observed_at`, and every row of a report is in
+//!   the `date` partition of its `observed_at` (the UTC day), so the other
+//!   days hold no row they can join: the rows are the same.
 //!
 //! A Ballista cluster gets the plain views: rows kept in this process
 //! cannot travel in a plan.
@@ -84,7 +86,7 @@ impl CachedView {
                 .and_then(|c| c.as_primitive_opt::<TimestampMicrosecondType>())
             else {
                 return Err(DataFusionError::Internal(
-                    "latest_reports has no `observed_at` timestamp".to_owned(),
+                    "a cached view has no `observed_at` timestamp".to_owned(),
                 ));
             };
             for at in times.iter().flatten() {
@@ -124,21 +126,22 @@ impl TableProvider for CachedView {
     }
 }
 
-/// A `day_end_*` table read only on the days that hold a latest report.
+/// A `day_end_*` table read only on the days of the reports of some cached
+/// views' rows.
 #[derive(Debug)]
-pub(super) struct OnLatestDays {
+pub(super) struct OnReportDays {
     rows: Arc<dyn TableProvider>,
-    latest: Arc<CachedView>,
+    reports: Vec<Arc<CachedView>>,
 }
 
-impl OnLatestDays {
-    pub(super) fn new(rows: Arc<dyn TableProvider>, latest: Arc<CachedView>) -> OnLatestDays {
-        OnLatestDays { rows, latest }
+impl OnReportDays {
+    pub(super) fn new(rows: Arc<dyn TableProvider>, reports: Vec<Arc<CachedView>>) -> OnReportDays {
+        OnReportDays { rows, reports }
     }
 }
 
 #[async_trait]
-impl TableProvider for OnLatestDays {
+impl TableProvider for OnReportDays {
     fn schema(&self) -> SchemaRef {
         self.rows.schema()
     }
@@ -154,13 +157,11 @@ impl TableProvider for OnLatestDays {
         _filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let days: Vec<Expr> = self
-            .latest
-            .observed_days(state)
-            .await?
-            .into_iter()
-            .map(lit)
-            .collect();
+        let mut days = BTreeSet::new();
+        for view in &self.reports {
+            days.extend(view.observed_days(state).await?);
+        }
+        let days: Vec<Expr> = days.into_iter().map(lit).collect();
         // A filter on the partition column: the listing tables under the
         // view open only these days' folders.
         let on_days = col(PARTITION_COLUMN).in_list(days, false);

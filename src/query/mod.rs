@@ -336,7 +336,9 @@ impl Engine {
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
             match name {
-                "latest_reports" if self.engine == EngineKind::Local => {
+                // Created after every view that must read the whole
+                // `day_end_*` tables, before the current states.
+                "current_export_policy_states" if self.engine == EngineKind::Local => {
                     whole_tables = share_latest_reports(&ctx).await?;
                 }
                 "current_setting_states" => {
@@ -448,28 +450,30 @@ impl Engine {
     }
 }
 
-/// Replaces the view `latest_reports` by its rows computed once, and the
-/// `day_end_*` tables the current states read by the same cut to the days
-/// of those rows; returns the whole tables, to be put back once the views
-/// that read the cut ones are created.
+/// Replaces the views `latest_reports` and `current_export_policy_states`
+/// by their rows computed once, and the `day_end_*` tables the current
+/// states read by the same cut to the days of those rows' reports; returns
+/// the whole tables, to be put back once the views that read the cut ones
+/// are created.
 async fn share_latest_reports(
     ctx: &SessionContext,
 ) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
-    let view = ctx.table_provider("latest_reports").await?;
-    let plan = view
-        .get_logical_plan()
-        .context("`latest_reports` is not a view")?
-        .into_owned();
-    let latest = Arc::new(cache::CachedView::new(plan));
-    ctx.deregister_table("latest_reports")?;
-    ctx.register_table(
-        "latest_reports",
-        Arc::clone(&latest) as Arc<dyn TableProvider>,
-    )?;
+    let mut shared = Vec::new();
+    for name in ["latest_reports", "current_export_policy_states"] {
+        let view = ctx.table_provider(name).await?;
+        let plan = view
+            .get_logical_plan()
+            .with_context(|| format!("`{name}` is not a view"))?
+            .into_owned();
+        let rows = Arc::new(cache::CachedView::new(plan));
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, Arc::clone(&rows) as Arc<dyn TableProvider>)?;
+        shared.push(rows);
+    }
     let mut whole_tables = Vec::new();
     for table in ["day_end_policy_states", "day_end_setting_states"] {
         let whole = ctx.table_provider(table).await?;
-        let cut = cache::OnLatestDays::new(Arc::clone(&whole), Arc::clone(&latest));
+        let cut = cache::OnReportDays::new(Arc::clone(&whole), shared.clone());
         ctx.deregister_table(table)?;
         ctx.register_table(table, Arc::new(cut))?;
         whole_tables.push((table, whole));

@@ -178,7 +178,9 @@ pub fn from_json(text: &str) -> Result<RawTable, String> {
         Value::Array(items) => return Ok(from_objects(&items, "the array")),
         Value::Object(root) => root,
         _ => {
-            return Err("not a known export: the JSON is neither an object nor an array".to_owned());
+            return Err(
+                "not a known export: the JSON is neither an object nor an array".to_owned(),
+            );
         }
     };
     let key = |k: &str| {
