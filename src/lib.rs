@@ -5,6 +5,7 @@
 //! - [`lake`]: the Hive-partitioned Parquet lake and its atomic commits;
 //! - [`query`]: DataFusion over the lake, the named queries of `queries/`;
 //! - [`report`]: query results rendered as HTML, CSV and a manifest;
+//! - [`error_codes`]: what an error code means, where Microsoft documents it;
 //! - [`bundle`] and [`nightly`]: a report bundle end to end, and the nightly
 //!   job (`posture run`) built on ingest and bundle;
 //! - [`fault`]: named fault-injection points for the crash and full-disk tests;
@@ -14,6 +15,7 @@
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod error_codes;
 pub mod fault;
 #[doc(hidden)]
 pub mod fuzzing;

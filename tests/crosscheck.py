@@ -4,7 +4,7 @@ Why this exists: auditors compare posture's numbers night after night, so a
 bug in posture's SQL would go unnoticed if posture were only ever checked
 against itself. This script computes the same five queries a second time,
 in DuckDB SQL written independently from the spec
-(`/work/shared/spec/compliance.md`), straight from the lake's Parquet, runs
+(docs/contract.md), straight from the lake's Parquet, runs
 `posture query ... --format json` for each, and compares the two row for
 row, in order, column names and column order included.
 

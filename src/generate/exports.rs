@@ -501,7 +501,7 @@ pub(super) fn write(options: &GenerateOptions, context: &ReportContext<'_>) -> R
                 "deviceName": m["computerDnsName"],
                 "osPlatform": m["osPlatform"],
                 "osVersion": m["version"],
-                "timestamp": timeline.export_time(night - 2 * TICKS_PER_HOUR),
+                "timestamp": timeline.export_time(night.saturating_sub(2 * TICKS_PER_HOUR)),
                 "configurationId": config,
                 "configurationCategory": category,
                 "configurationSubcategory": subcategory,
@@ -542,7 +542,7 @@ fn intune_devices<'a>(
             let last_seen = if j == 3 {
                 night.saturating_sub(10 * TICKS_PER_DAY)
             } else {
-                night - rng.below(6 * TICKS_PER_HOUR)
+                night.saturating_sub(rng.below(6 * TICKS_PER_HOUR))
             };
             let applied = device.check_in(last_seen, timeline);
             let policies = applied
@@ -694,7 +694,7 @@ fn machine_list(
             "id": format!("{:040x}", 0xd15c0_u64 + i as u64),
             "computerDnsName": format!("unmanaged-{:02}.contoso.local", i + 1),
             "firstSeen": at(0),
-            "lastSeen": at(night - TICKS_PER_HOUR),
+            "lastSeen": at(night.saturating_sub(TICKS_PER_HOUR)),
             "osPlatform": platform,
             "osVersion": null,
             "healthStatus": "Inactive",
@@ -759,18 +759,18 @@ fn av_info(machine: &Value, i: usize, timeline: &Timeline, night: u64) -> Value 
         "lastSeenTime": machine["lastSeen"],
         "quickScanResult": if i % 17 == 8 { "Failed" } else { "Completed" },
         "quickScanError": if i % 17 == 8 { "0x80508023" } else { "" },
-        "quickScanTime": at(night - 5 * TICKS_PER_HOUR),
+        "quickScanTime": at(night.saturating_sub(5 * TICKS_PER_HOUR)),
         "fullScanResult": "",
         "fullScanError": "",
         "fullScanTime": null,
         "dataRefreshTimestamp": at(night),
-        "avEngineUpdateTime": at(night - 30 * TICKS_PER_HOUR),
-        "avSignatureUpdateTime": at(night - 8 * TICKS_PER_HOUR),
-        "avPlatformUpdateTime": at(night - 200 * TICKS_PER_HOUR),
+        "avEngineUpdateTime": at(night.saturating_sub(30 * TICKS_PER_HOUR)),
+        "avSignatureUpdateTime": at(night.saturating_sub(8 * TICKS_PER_HOUR)),
+        "avPlatformUpdateTime": at(night.saturating_sub(200 * TICKS_PER_HOUR)),
         "avIsSignatureUpToDate": signatures,
         "avIsEngineUpToDate": if os_kind == "linux" { "Unknown" } else { "True" },
         "avIsPlatformUpToDate": if i % 19 == 10 { "False" } else { "True" },
-        "avSignaturePublishTime": at(night - 12 * TICKS_PER_HOUR),
+        "avSignaturePublishTime": at(night.saturating_sub(12 * TICKS_PER_HOUR)),
         "rbacGroupName": machine["rbacGroupName"],
         "rbacGroupId": 4415,
     })
@@ -793,7 +793,7 @@ impl Written {
     }
 
     fn json(&mut self, folder: &std::path::Path, name: &str, body: &Value) -> Result<()> {
-        let text = serde_json::to_vec_pretty(body).context("cannot serialize an export page")?;
+        let text = serde_json::to_vec(body).context("cannot serialize an export page")?;
         self.file(&folder.join(name), &text)
     }
 

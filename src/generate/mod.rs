@@ -1728,6 +1728,7 @@ mod tests {
             seed,
             start: start(),
             gzip,
+            exports: false,
         }
     }
 
@@ -1803,9 +1804,11 @@ mod tests {
                 tempfile::tempdir().unwrap(),
                 tempfile::tempdir().unwrap(),
             );
+            // The exports too, once.
             let options = |out: &Path, seed| GenerateOptions {
                 devices: 30,
                 days: 5,
+                exports: gzip,
                 ..small_fleet(out, seed, gzip)
             };
             let summary = generate(&options(first.path(), 7)).unwrap();

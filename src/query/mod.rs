@@ -122,7 +122,9 @@ impl Engine {
     }
 
     fn open_dir(lake_dir: &Path, as_of: Option<NaiveDate>) -> Result<Engine> {
-        let has_data = [Table::Reports]
+        // A lake whose every row was quarantined has an ingest log: its
+        // quarantine is worth reading.
+        let has_data = [Table::Reports, Table::IngestLog]
             .iter()
             .chain(Table::VENDOR.iter())
             .any(|t| lake_dir.join(t.name()).is_dir());
@@ -137,7 +139,11 @@ impl Engine {
         }
         let lock = lake::lock_for_reading(lake_dir)?;
         let snapshot = lake::SnapshotDays::of(lake_dir)?;
-        let newest = newest_partition(lake_dir)?;
+        // With nothing observed yet, the day of the newest ingest run.
+        let newest = match newest_partition(lake_dir)? {
+            Some(day) => Some(day),
+            None => newest_partition_of(lake_dir, Table::IngestLog)?,
+        };
         let as_of = match (as_of, newest) {
             (Some(day), _) => day,
             (None, Some(day)) => {

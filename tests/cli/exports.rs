@@ -1,24 +1,52 @@
-//! Vendor exports (issue 5): Intune report exports and the Defender machine
-//! list, in every shape, into the one lake; the same device from several
-//! sources counted once; the new named queries with hand-computed answers
-//! worked out from the fixtures in `tests/fixtures/exports/`.
+//! Real tenant data (issues 5 and 14): a fleet that arrives only as Intune
+//! and Defender for Endpoint exports, in every documented shape, into the
+//! one lake; each device counted once; every named query checked against
+//! answers worked out by hand from `tests/fixtures/exports/` (its README
+//! says what each file is and which Microsoft page its columns come from).
+//!
+//! The fleet, as of 2026-07-20 (stale after 7 days):
+//! - WS-0001 (Intune 1, machine c001, Windows11): AV and firewall policies
+//!   Succeeded: compliant.
+//! - WS-0002 (Intune 2, machine c002, Windows10; machine c007 was merged
+//!   into it): AV Error (Cloud Block Level, code `-2016281112`), firewall
+//!   Error (its setting from NoncompliantDevicesAndSettings): noncompliant.
+//! - WS-0003 (Intune 3, in no machine list: `aad:…0003`, platform from the
+//!   inventory, `Windows`): AV Conflict, firewall Pending: noncompliant.
+//! - MAC-0004 (Intune 4, machine c004, macOS): its macOS AV policy
+//!   Succeeded (JSON inside the zip): compliant.
+//! - WS-0005 (Intune 5, machine c005): last seen 2026-07-05: stale.
+//! - WS-0006 (Intune 6, machine c006): only the statuses export (no Entra
+//!   id), linked to its machine by the device inventory: compliant.
+//! - Machines c008 (excluded), c009 (can be onboarded, unmanaged).
 
 use super::*;
 
-fn vendor(name: &str) -> PathBuf {
+fn export(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/exports")
         .join(name)
 }
 
-/// Every vendor fixture and the one agent report, ingested once.
+const AV: &str = "c0a8b4f2-7d5e-4f1a-8b9c-2d3e4f5a6b7c";
+const M2: &str = "1e5bc9d7e413ddd7902c2932e418702b84d0c002";
+const ASSIGNMENT: &str =
+    "DeviceAssignmentStatusByConfigurationPolicy_5d1c2b7e-4f0a-4b8e-9c1d-2e3f4a5b6c7d.zip";
+const MAC_ASSIGNMENT: &str =
+    "DeviceAssignmentStatusByConfigurationPolicy_7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d.zip";
+const PER_SETTING: &str =
+    "DevicePolicySettingsComplianceReport_3c4d5e6f-7a8b-4c9d-0e1f-2a3b4c5d6e7f.zip";
+const COMPLIANCE: &str =
+    "NonCompliantDevicesByCompliancePolicy_9b8a7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d.zip";
+
+/// Every export fixture, ingested once.
 pub(crate) fn export_lake(dir: &tempfile::TempDir) -> PathBuf {
     let lake = lake_in(dir);
-    // 29 rows: 22 new, 3 duplicates (a DefenderAgents row, a firewall row
-    // and a machine seen on both pages), 4 quarantined (an unknown
-    // DeviceState, an unknown PolicyStatus, the two rows of the unknown
-    // export).
-    assert_eq!(ingest(&lake, &[&vendor("")]), counts(29, 22, 3, 4));
+    // 62 rows: 3 duplicates (machine c001 on both pages, WS-0002 in
+    // UnhealthyDefenderAgents too, an assessment both in the API page and
+    // the "via files" export), 6 quarantined (the compliance report's 2
+    // rows, the file that cannot be told apart, the per-setting row of a
+    // compliance policy, the unknown export's 2 rows).
+    assert_eq!(ingest(&lake, &[&export("")]), counts(62, 53, 3, 6));
     lake
 }
 
@@ -26,261 +54,293 @@ pub(crate) fn export_lake(dir: &tempfile::TempDir) -> PathBuf {
 fn every_shape_lands_and_a_second_run_is_all_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let lake = export_lake(&dir);
-    assert_eq!(ingest(&lake, &[&vendor("")]), counts(29, 0, 25, 4));
-    assert_eq!(count(&lake, "antivirus_health"), 6);
-    assert_eq!(count(&lake, "firewall_status"), 4);
-    assert_eq!(count(&lake, "device_inventory"), 5);
-    // 1 agent report, 4 devices of the zip, 2 of the assignment export.
-    assert_eq!(count(&lake, "reports"), 7);
-    assert_eq!(count(&lake, "policy_states"), 7);
-    // The ingest log counts rows per file; the zip is one file.
+    assert_eq!(ingest(&lake, &[&export("")]), counts(62, 0, 56, 6));
+    // 4 + 1 assignment rows, 4 statuses rows: one report each.
+    assert_eq!(count(&lake, "reports"), 9);
+    assert_eq!(count(&lake, "policy_states"), 9);
+    // 6 per-setting rows and 1 by policy name, filed under their statuses.
+    assert_eq!(count(&lake, "setting_states"), 7);
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT count(*) FROM setting_states s JOIN policy_states p \
+             ON p.report_id = s.report_id AND p.device_id = s.device_id \
+             AND p.observed_at = s.observed_at AND p.policy_id = s.policy_id"
+        ),
+        ["7"]
+    );
+    assert_eq!(count(&lake, "antivirus_health"), 8);
+    assert_eq!(count(&lake, "firewall_status"), 3);
+    assert_eq!(count(&lake, "device_inventory"), 8);
+    assert_eq!(count(&lake, "intune_devices"), 6);
+    assert_eq!(count(&lake, "secure_configurations"), 12);
+    // The ingest log counts rows per file; a zip is one file.
     let log = sql(
         &lake,
-        "SELECT file, read, new, duplicate, quarantined FROM ingest_log \
-         WHERE file LIKE '%.zip' ORDER BY ingested_at LIMIT 1",
+        &format!(
+            "SELECT read, new, duplicate, quarantined FROM ingest_log \
+             WHERE file LIKE '%{PER_SETTING}' ORDER BY ingested_at LIMIT 1"
+        ),
     );
-    assert_eq!(log[0]["read"], 5);
-    assert_eq!(log[0]["new"], 4);
-    assert_eq!(log[0]["quarantined"], 1);
+    assert_eq!(
+        (
+            &log[0]["read"],
+            &log[0]["new"],
+            &log[0]["duplicate"],
+            &log[0]["quarantined"]
+        ),
+        (&7.into(), &6.into(), &0.into(), &1.into())
+    );
 }
 
 #[test]
-fn unknown_shapes_and_values_are_quarantined_with_their_reason() {
+fn what_is_not_read_is_quarantined_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
     let lake = export_lake(&dir);
     let rows = sql(
         &lake,
-        "SELECT regexp_replace(file, '^.*/', '') AS file, line, reason, raw FROM quarantine ORDER BY file, line",
+        "SELECT regexp_replace(file, '^.*/', '') AS file, line, reason FROM quarantine ORDER BY file, line",
     );
-    let got: Vec<(String, u64, String, String)> = rows
+    let got: Vec<(String, u64, String)> = rows
         .iter()
         .map(|r| {
             (
                 r["file"].as_str().unwrap().to_owned(),
                 r["line"].as_u64().unwrap(),
                 r["reason"].as_str().unwrap().to_owned(),
-                r["raw"].as_str().unwrap().to_owned(),
             )
         })
         .collect();
-    assert_eq!(got.len(), 4, "{got:?}");
-    assert_eq!(
-        got[0].0,
-        "DeviceStatusesByConfigurationProfile.zip!DeviceStatusesByConfigurationProfile_00000000.csv"
-    );
-    assert_eq!(got[0].1, 6);
-    assert_eq!(got[0].2, "column `PolicyStatus` has an unknown value `9`");
-    assert!(got[0].3.starts_with(",WS-0009,"), "{}", got[0].3);
-    assert_eq!(got[1].0, "unhealthy_defender_agents.csv");
-    assert_eq!(got[1].1, 5);
-    assert_eq!(
-        got[1].2,
-        "column `DeviceState` has an unknown value `Sleepy`"
-    );
-    let unknown = "unknown export shape: its columns `Foo, Bar, Baz` match no export this version reads (DeviceStatusesByConfigurationProfile, DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents, FirewallStatus, the machines API)";
-    assert_eq!(
-        (got[2].1, got[2].2.as_str(), got[2].3.as_str()),
-        (2, unknown, "1,2,3")
-    );
-    assert_eq!((got[3].1, got[3].3.as_str()), (3, "4,5,6"));
-}
-
-#[test]
-fn columns_and_code_tables_map_in_both_localisation_shapes() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = export_lake(&dir);
-    let rows = sql(
-        &lake,
-        "SELECT device_id, device_name, observed_at, device_state, device_state_names, product_status, \
-         product_status_names, real_time_protection_enabled AS rtp, signature_update_overdue AS overdue, \
-         tamper_protection_enabled AS tamper, is_virtual_machine AS vm, managed_by, engine_version, last_quick_scan_at \
-         FROM antivirus_health ORDER BY device_id, observed_at",
-    );
-    let line = |r: &serde_json::Map<String, Value>| {
-        [
-            "device_id",
-            "device_name",
-            "observed_at",
-            "device_state",
-            "device_state_names",
-            "product_status",
-            "product_status_names",
-            "rtp",
-            "overdue",
-            "tamper",
-            "vm",
-            "managed_by",
-        ]
-        .iter()
-        .map(|k| match &r[*k] {
-            Value::String(s) => s.clone(),
-            Value::Null => "-".to_owned(),
-            v => v.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("|")
-    };
-    let got: Vec<String> = rows.iter().map(line).collect();
+    let compliance = "`NonCompliantDevicesByCompliancePolicy` is a compliance-policy report: its rows are not security-settings states, so posture does not read them";
+    let unknown = "unknown export shape: its columns `Foo, Bar, Baz` match no export this version reads (DeviceAssignmentStatusByConfigurationPolicy, DeviceStatusesByConfigurationProfile, DevicePolicySettingsComplianceReport, NoncompliantDevicesAndSettings, DefenderAgents, FirewallStatus, DevicesWithInventory, deviceavinfo, the machines API, SecureConfigurationsAssessmentByMachine, DeviceTvmSecureConfigurationAssessment)";
+    let entry = |zip: &str| format!("{zip}!{}", zip.replace(".zip", ".csv"));
     assert_eq!(
         got,
         [
-            // The text-only export: an older row of device 1.
-            "11111111-0000-0000-0000-000000000001|WS-0001|2026-07-15T10:00:00Z|2|rebootPending|0|noStatus|false|false|true|false|Intune",
-            // 2026-07-20 04:41:52.7475490, UTC without an offset: the 7th digit dropped.
-            "11111111-0000-0000-0000-000000000001|WS-0001|2026-07-20T04:41:52.747549Z|0|clean|0|noStatus|true|false|true|false|MDM",
-            "11111111-0000-0000-0000-000000000002|WS-0002|2026-07-19T10:00:00Z|2|rebootPending|32|avSignaturesOutOfDate|false|true|true|false|MDM",
-            "11111111-0000-0000-0000-000000000003|Lab, \"bench\" 3|2026-07-18T08:00:00Z|3|fullScanPending, rebootPending|0|noStatus|true|false|false|true|MDE",
-            "11111111-0000-0000-0000-000000000004|WS-0004|2026-07-01T08:00:00Z|16|critical|3|serviceNotRunning, serviceStartedWithoutMalwareProtection|true|false|true|false|MDM",
-            "11111111-0000-0000-0000-000000000005|WS-0005|2026-07-19T10:00:00Z|0|clean|0|noStatus|false|false|true|true|Intune",
-        ]
-    );
-    assert_eq!(rows[1]["engine_version"], "1.1.24060.5");
-    assert_eq!(rows[1]["last_quick_scan_at"], "2026-07-19T22:00:00Z");
-
-    let firewall = column(
-        &lake,
-        "SELECT device_id || '|' || firewall_status || '|' || firewall_status_name || '|' || \
-         CAST(observed_at AS VARCHAR) || '|' || coalesce(reference_id, '-') FROM firewall_status ORDER BY device_id",
-    );
-    assert_eq!(
-        firewall,
-        [
-            "11111111-0000-0000-0000-000000000001|0|Enabled|2026-07-20T04:00:00Z|aaaaaaaa-0000-0000-0000-000000000001",
-            "11111111-0000-0000-0000-000000000002|1|Disabled|2026-07-19T09:30:00Z|aaaaaaaa-0000-0000-0000-000000000002",
-            "11111111-0000-0000-0000-000000000003|3|Temporarily disabled|2026-07-18T08:00:00.123456Z|-",
-            "11111111-0000-0000-0000-000000000006|2|Limited|2026-07-20T01:00:00Z|-",
-        ]
-    );
-
-    // complianceStatus 2 → Succeeded, 4 → Error, 6 → Conflict, 7 → NotApplicable,
-    // the text-only `Pending` and `Succeeded`; platforms from UnifiedPolicyPlatformType.
-    let policies = column(
-        &lake,
-        "SELECT p.device_id || '|' || p.policy_id || '|' || p.policy_type || '|' || p.state || '|' || r.os_platform \
-         || '|' || coalesce(r.aad_device_id, '-') || '|' || r.source \
-         FROM policy_states p JOIN reports r ON r.report_id = p.report_id \
-         WHERE r.source IS NOT NULL ORDER BY p.device_id, p.policy_id",
-    );
-    let a1 = "aaaaaaaa-0000-0000-0000-000000000001";
-    let a2 = "aaaaaaaa-0000-0000-0000-000000000002";
-    let zip = "intune:DeviceStatusesByConfigurationProfile";
-    let assign = "intune:DeviceAssignmentStatusByConfigurationPolicy";
-    assert_eq!(
-        policies,
-        [
-            format!("11111111-0000-0000-0000-000000000001|p1|Antivirus|Succeeded|Windows|-|{zip}"),
-            format!(
-                "11111111-0000-0000-0000-000000000001|p2|Firewall|Pending|Windows|{a1}|{assign}"
+            (
+                entry(PER_SETTING),
+                8,
+                "no status of device `11111111-0000-0000-0000-000000000001` for policy `f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e` in this run or the lake: a per-setting row is evidence of a security-settings policy's status on a device, so ingest that policy's status export (DeviceStatusesByConfigurationProfile or DeviceAssignmentStatusByConfigurationPolicy) with it; a compliance policy's settings are not read".to_owned()
             ),
-            format!("11111111-0000-0000-0000-000000000002|p1|Antivirus|Error|Windows|-|{zip}"),
-            format!(
-                "11111111-0000-0000-0000-000000000002|p2|Firewall|Succeeded|Windows|{a2}|{assign}"
+            (entry(COMPLIANCE), 2, compliance.to_owned()),
+            (entry(COMPLIANCE), 3, compliance.to_owned()),
+            (
+                "statuses.csv".to_owned(),
+                2,
+                "cannot tell which report this is: its columns are those of DeviceStatusesByConfigurationProfile and of compliance-policy reports (NonCompliantDevicesByCompliancePolicy, PolicyNonComplianceNew), the file name names no report, and `UnifiedPolicyType` `Settings catalog` is not a security-settings type; keep the report's name at the start of the file's name, as Intune names its export (`DeviceStatusesByConfigurationProfile_<id>.zip`)".to_owned()
             ),
-            format!("11111111-0000-0000-0000-000000000007|p1|Antivirus|Conflict|Windows|-|{zip}"),
-            format!(
-                "11111111-0000-0000-0000-000000000008|p1|Antivirus|NotApplicable|Windows|-|{zip}"
-            ),
-        ]
-    );
-
-    let machines = column(
-        &lake,
-        "SELECT machine_id || '|' || os_platform || '|' || managed_by || '|' || coalesce(aad_device_id, '-') \
-         || '|' || coalesce(machine_tags, '-') FROM device_inventory ORDER BY machine_id",
-    );
-    assert_eq!(
-        machines,
-        [
-            format!("mde-0001|Windows11|MDE|{a1}|finance, laptop"),
-            format!("mde-0002|Windows10|Intune|{a2}|-"),
-            "mde-0003|WindowsServer2019|ConfigMgr|-|-".to_owned(),
-            "mde-0004|iOS|Unknown|-|-".to_owned(),
-            "mde-0005|Linux|Unknown|-|-".to_owned(),
+            ("unknown_export.csv".to_owned(), 2, unknown.to_owned()),
+            ("unknown_export.csv".to_owned(), 3, unknown.to_owned()),
         ]
     );
 }
 
+/// Issue 14: a compliance policy's rows never count as security-settings
+/// states, whether told by the report's name or by its policy type.
 #[test]
-fn one_device_from_agent_intune_and_machine_list_counts_once() {
+fn a_compliance_policy_export_never_adds_security_settings_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(&dir);
+    let named = dir.path().join("named");
+    std::fs::create_dir(&named).unwrap();
+    std::fs::copy(export(COMPLIANCE), named.join(COMPLIANCE)).unwrap();
+    // The same rows in a file whose name says nothing: their
+    // UnifiedPolicyType, `Compliance`, tells.
+    let unnamed = dir.path().join("export.csv");
+    let text = {
+        let mut archive =
+            zip::ZipArchive::new(std::fs::File::open(export(COMPLIANCE)).unwrap()).unwrap();
+        let mut entry = archive.by_index(0).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        text
+    };
+    std::fs::write(&unnamed, text).unwrap();
+    assert_eq!(ingest(&lake, &[&named, &unnamed]), counts(4, 0, 0, 4));
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT reason FROM quarantine WHERE file LIKE '%export.csv' ORDER BY line LIMIT 1"
+        ),
+        [
+            "`UnifiedPolicyType` `Compliance` is a compliance policy: not a security-settings state, so posture does not read it"
+        ]
+    );
+    assert_eq!(count(&lake, "policy_states"), 0);
+    // With the whole fleet, no policy state or setting is the compliance
+    // policy's.
     let dir = tempfile::tempdir().unwrap();
     let lake = export_lake(&dir);
-    // mde-0001's agent report (03:00) and Intune device 1's two export
-    // reports (01:00, 02:00) are one device, matched through its Entra id:
-    // its latest report is the agent's. Intune device 2 is mde-0002 (its
-    // newest export report, 07-19 09:00, has p1 in Error); devices 7 and 8
-    // have no Entra id and stay on their own.
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT count(*) FROM policy_states WHERE policy_id = 'f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e'"
+        ),
+        ["0"]
+    );
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT count(*) FROM setting_states WHERE policy_id = 'f0e1d2c3-b4a5-4968-8778-695a4b3c2d1e'"
+        ),
+        ["0"]
+    );
+}
+
+#[test]
+fn the_exports_answer_the_contract_queries_each_device_counted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = export_lake(&dir);
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT device_id FROM device_status ORDER BY device_id"
+        ),
+        [
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c001",
+            M2,
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c004",
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c005",
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c006",
+            "aad:aaaaaaaa-0000-0000-0000-000000000003",
+        ]
+    );
+    // The platform is the machine list's where the device is in it (the
+    // exports say only `Windows10`, "Windows 10 and later"), else the
+    // inventory's family.
     assert_eq!(
         query_csv(&lake, "compliance_by_platform", &[]),
         "os_platform,devices,compliant,noncompliant,no_policy,stale,compliance_pct\n\
-         Windows,3,0,2,1,0,0.0\n\
-         Windows11,1,1,0,0,0,100.0\n"
+         Windows,1,0,1,0,0,0.0\n\
+         Windows10,1,0,1,0,0,0.0\n\
+         Windows11,2,2,0,0,1,100.0\n\
+         macOS,1,1,0,0,0,100.0\n"
     );
+    // Each policy comes from its own export job: a device's current states
+    // are the newest of each.
     assert_eq!(
         query_csv(&lake, "compliance_by_policy", &[]),
-        "policy_id,policy_name,policy_type,devices,succeeded,error,conflict,pending,not_applicable,stale,compliance_pct\n\
-         p1,Defender AV baseline,Antivirus,3,0,1,1,0,1,0,0.0\n\
-         agent-av,AV (agent),Antivirus,1,1,0,0,0,0,0,100.0\n"
+        format!(
+            "policy_id,policy_name,policy_type,devices,succeeded,error,conflict,pending,not_applicable,stale,compliance_pct\n\
+             {AV},AV baseline,Antivirus,3,1,1,1,0,0,1,33.33\n\
+             d4e5f6a7-1b2c-4d3e-8f9a-0b1c2d3e4f5a,Firewall baseline,Firewall,4,2,1,0,1,0,0,50.0\n\
+             e7f8a9b0-2c3d-4e5f-9a0b-1c2d3e4f5a6b,AV baseline - macOS,Antivirus,1,1,0,0,0,0,0,100.0\n"
+        )
     );
-    let devices = column(
-        &lake,
-        "SELECT DISTINCT device_id FROM device_status ORDER BY device_id",
+    // `-2016281112` and `0x87d1fde8` are one code; WS-0005's is stale.
+    assert_eq!(
+        query_csv(&lake, "setting_failures", &[]),
+        format!(
+            "policy_id,setting_id,setting_name,state,error_code,devices\n\
+             {AV},device_vendor_msft_policy_config_defender_cloudblocklevel,Cloud Block Level,Conflict,,1\n\
+             {AV},device_vendor_msft_policy_config_defender_cloudblocklevel,Cloud Block Level,Error,0x87D1FDE8,1\n\
+             d4e5f6a7-1b2c-4d3e-8f9a-0b1c2d3e4f5a,vendor_msft_firewall_mdmstore_privateprofile_enablefirewall,Enable Private Network Firewall,Error,0x87D1FDE8,1\n"
+        )
     );
     assert_eq!(
-        devices,
+        query_csv(&lake, "stale_devices", &[]),
+        "device_id,device_name,os_platform,last_observed_at,days_since\n\
+         1e5bc9d7e413ddd7902c2932e418702b84d0c005,WS-0005,Windows11,2026-07-05T09:12:00Z,15\n"
+    );
+    assert_eq!(
+        query_csv(&lake, "policy_settings", &[]),
+        format!(
+            "policy_id,setting_id,setting_name,devices,succeeded,error,conflict,pending,not_applicable\n\
+             {AV},device_vendor_msft_policy_config_defender_allowrealtimemonitoring,Allow Realtime Monitoring,2,2,0,0,0,0\n\
+             {AV},device_vendor_msft_policy_config_defender_cloudblocklevel,Cloud Block Level,3,1,1,1,0,0\n\
+             d4e5f6a7-1b2c-4d3e-8f9a-0b1c2d3e4f5a,vendor_msft_firewall_mdmstore_privateprofile_enablefirewall,Enable Private Network Firewall,1,0,1,0,0,0\n"
+        )
+    );
+    // The evidence of one device: its policies' settings, from two exports.
+    assert_eq!(
+        query_csv(&lake, "device_detail", &["--device", M2]),
+        format!(
+            "device_id,device_name,os_platform,last_observed_at,stale,compliance,policy_id,policy_name,policy_state,setting_id,setting_name,setting_state,error_code,expected,actual\n\
+             {M2},WS-0002,Windows10,2026-07-20T04:41:52.747549Z,false,noncompliant,{AV},AV baseline,Error,device_vendor_msft_policy_config_defender_allowrealtimemonitoring,Allow Realtime Monitoring,Succeeded,,,1\n\
+             {M2},WS-0002,Windows10,2026-07-20T04:41:52.747549Z,false,noncompliant,{AV},AV baseline,Error,device_vendor_msft_policy_config_defender_cloudblocklevel,Cloud Block Level,Error,0x87D1FDE8,,0\n\
+             {M2},WS-0002,Windows10,2026-07-20T04:41:52.747549Z,false,noncompliant,d4e5f6a7-1b2c-4d3e-8f9a-0b1c2d3e4f5a,Firewall baseline,Error,vendor_msft_firewall_mdmstore_privateprofile_enablefirewall,Enable Private Network Firewall,Error,0x87D1FDE8,,\n"
+        )
+    );
+    let devices = query_csv(&lake, "policy_devices", &[]);
+    assert_eq!(devices.lines().count(), 1 + 9, "{devices}");
+    assert!(devices.contains(&format!(
+        "{AV},AV baseline,aad:aaaaaaaa-0000-0000-0000-000000000003,WS-0003,Windows,Conflict,false,2026-07-20T04:41:52.747549Z,device_vendor_msft_policy_config_defender_cloudblocklevel,Cloud Block Level,Conflict,,,1\n"
+    )), "{devices}");
+}
+
+#[test]
+fn secure_configuration_least_compliant_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = export_lake(&dir);
+    // scid-2010: c001, c002, c004 comply, c006 does not; c007's older row
+    // is c002's (merged) and c002's own newer one wins; c005's is stale.
+    // scid-91: c004 is not applicable. scid-64 comes only from Advanced
+    // Hunting, which names no configuration.
+    assert_eq!(
+        query_csv(&lake, "secure_configuration", &[]),
+        "configuration_id,configuration_name,category,subcategory,devices,compliant,noncompliant,not_applicable,compliance_pct\n\
+         scid-64,,Accounts,Password policy,2,0,2,0,0.0\n\
+         scid-91,Turn on Microsoft Defender Firewall,Network,Firewall,3,2,1,1,66.67\n\
+         scid-2010,Turn on Microsoft Defender Antivirus,Security controls,Antivirus,4,3,1,0,75.0\n"
+    );
+    // As of 2026-07-12, only the via-files row of c007 (07-10) and the
+    // stale-by-then c005 row (07-01, older than 07-06) exist: c007 is c002.
+    assert_eq!(
+        query_csv(&lake, "secure_configuration", &["--as-of", "2026-07-12"]),
+        "configuration_id,configuration_name,category,subcategory,devices,compliant,noncompliant,not_applicable,compliance_pct\n\
+         scid-2010,Turn on Microsoft Defender Antivirus,Security controls,Antivirus,1,0,1,0,0.0\n"
+    );
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT source FROM secure_configurations GROUP BY source ORDER BY source"
+        ),
         [
-            "intune:11111111-0000-0000-0000-000000000007",
-            "intune:11111111-0000-0000-0000-000000000008",
-            "mde-0001",
-            "mde-0002",
+            "advanced-hunting:DeviceTvmSecureConfigurationAssessment",
+            "mde:SecureConfigurationsAssessmentByMachine",
+            "mde:SecureConfigurationsAssessmentExport",
         ]
     );
 }
 
 #[test]
-fn antivirus_and_firewall_views_count_each_device_once() {
+fn antivirus_firewall_and_onboarding_count_each_device_once() {
     let dir = tempfile::tempdir().unwrap();
     let lake = export_lake(&dir);
-    // Device 1: newest row 07-20 (clean) wins over 07-15; device 4 is
-    // stale (07-01, more than 7 days before the end of 07-20).
+    // DefenderAgents: WS-0001 and WS-0002 clean (WS-0002's signatures
+    // overdue, also in UnhealthyDefenderAgents), WS-0003 reboot pending,
+    // WS-0005 stale.
     assert_eq!(
         query_csv(&lake, "antivirus_health", &[]),
         "device_state_code,device_state,devices,real_time_protection_off,signatures_overdue,tamper_protection_off,malware_protection_off,stale\n\
-         0,clean,2,1,0,0,0,0\n\
-         2,rebootPending,1,1,1,0,0,0\n\
-         3,\"fullScanPending, rebootPending\",1,0,0,1,0,0\n\
-         16,critical,0,0,0,0,0,1\n"
+         0,clean,2,0,1,0,0,1\n\
+         2,rebootPending,1,0,0,0,0,0\n"
     );
-    // As of 07-16 device 1's row of 07-15 is its newest, devices 2, 3, 5
-    // have not reported yet, and device 4 is still stale (07-01 is before
-    // 07-10, the end of 07-16 less 7 days).
+    // deviceavinfo: c007 (Disabled, older) is c002 (Passive, newer).
     assert_eq!(
-        query_csv(&lake, "antivirus_health", &["--as-of", "2026-07-16"]),
-        "device_state_code,device_state,devices,real_time_protection_off,signatures_overdue,tamper_protection_off,malware_protection_off,stale\n\
-         2,rebootPending,1,1,0,0,0,0\n\
-         16,critical,0,0,0,0,0,1\n"
+        query_csv(&lake, "antivirus_mode", &[]),
+        "av_mode_code,av_mode,devices,signatures_out_of_date,engine_out_of_date,platform_out_of_date,scan_failed,stale\n\
+         0,Active,2,0,0,0,0,0\n\
+         1,Passive,1,1,0,0,0,0\n"
     );
+    // Text-only labels, `Temporarily Disabled (default)` among them.
     assert_eq!(
         query_csv(&lake, "firewall_status", &[]),
         "firewall_status_code,firewall_status,devices,stale\n\
          0,Enabled,1,0\n\
          1,Disabled,1,0\n\
-         2,Limited,1,0\n\
          3,Temporarily disabled,1,0\n"
     );
-}
-
-#[test]
-fn onboarding_coverage_and_the_devices_to_bring_under_management() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = export_lake(&dir);
+    // c007 is merged into c002 (not a device of its own), c008 excluded
+    // (apart), WS-0003 known only to Intune and not onboarded
+    // (WDATPOnboardingState 0).
     assert_eq!(
         query_csv(&lake, "onboarding_coverage", &[]),
-        "os_platform,devices,onboarded,security_settings_management,intune,configmgr,unsupported_platform,not_reporting,to_manage,coverage_pct\n\
-         Linux,1,0,0,0,0,0,0,1,0.0\n\
-         Windows10,1,1,0,1,0,0,0,1,0.0\n\
-         Windows11,1,1,1,0,0,0,0,0,100.0\n\
-         WindowsServer2019,1,1,0,0,1,0,1,1,0.0\n\
-         iOS,1,0,0,0,0,1,0,1,0.0\n"
+        "os_platform,devices,onboarded,security_settings_management,intune,configmgr,unsupported_platform,not_reporting,to_manage,coverage_pct,excluded\n\
+         Windows,1,0,0,1,0,0,0,1,0.0,0\n\
+         Windows10,2,1,0,1,0,0,1,2,0.0,1\n\
+         Windows11,3,3,2,1,0,0,1,1,66.67,0\n\
+         macOS,1,1,1,0,0,0,0,0,100.0,0\n"
     );
     let csv = query_csv(&lake, "onboarding_devices", &[]);
     let got: Vec<String> = csv
@@ -294,30 +354,176 @@ fn onboarding_coverage_and_the_devices_to_bring_under_management() {
     assert_eq!(
         got,
         [
-            "mde-0002|managed by Intune",
-            "mde-0005|not onboarded",
-            "mde-0003|not reporting",
-            "mde-0004|unsupported platform",
+            format!("{M2}|managed by Intune"),
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c006|managed by Intune".to_owned(),
+            "aad:aaaaaaaa-0000-0000-0000-000000000003|not onboarded".to_owned(),
+            "1e5bc9d7e413ddd7902c2932e418702b84d0c009|not onboarded".to_owned(),
         ]
     );
 }
 
 #[test]
-fn a_lake_of_exports_only_can_be_queried() {
+fn columns_map_in_both_localisation_shapes_and_every_field_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = export_lake(&dir);
+    // Code + `_loc` (the assignment zip), text only (the statuses CSV) and
+    // JSON in a zip (`values`) give the same states.
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT r.source || '|' || p.policy_type || '|' || p.state || '|' || r.os_platform \
+             FROM reports r JOIN policy_states p USING (report_id) \
+             WHERE r.device_name IN ('WS-0002', 'MAC-0004') ORDER BY r.source, p.policy_type, r.device_name"
+        ),
+        [
+            "intune:DeviceAssignmentStatusByConfigurationPolicy|Antivirus|Succeeded|macOS",
+            "intune:DeviceAssignmentStatusByConfigurationPolicy|Antivirus|Error|Windows",
+            "intune:DeviceStatusesByConfigurationProfile|Firewall|Error|Windows",
+        ]
+    );
+    let agent = sql(
+        &lake,
+        "SELECT product_status, product_status_names, wdatp_onboarding_state, wdatp_onboarded, \
+         wdatp_sense_running, pending_reboot, anti_malware_version, signature_update_overdue \
+         FROM antivirus_health WHERE device_name = 'WS-0003'",
+    );
+    assert_eq!(agent[0]["product_status"], 8);
+    assert_eq!(
+        agent[0]["product_status_names"],
+        "pendingRebootDueToThreatAction"
+    );
+    assert_eq!(agent[0]["wdatp_onboarding_state"], "0");
+    assert_eq!(agent[0]["wdatp_onboarded"], false);
+    assert_eq!(agent[0]["wdatp_sense_running"], false);
+    assert_eq!(agent[0]["pending_reboot"], true);
+    assert_eq!(agent[0]["anti_malware_version"], "4.18.24090.11");
+    let machine = sql(
+        &lake,
+        &format!(
+            "SELECT os_version, version, os_build, onboarding_status, managed_by, is_aad_joined, \
+             agent_version, rbac_group_name, exposure_level, risk_score, last_ip_address, defender_av_status \
+             FROM device_inventory WHERE machine_id = '{M2}'"
+        ),
+    );
+    assert_eq!(
+        machine[0]["os_version"], "22H2",
+        "osVersion is null: the version"
+    );
+    assert_eq!(machine[0]["os_build"], 19045);
+    assert_eq!(machine[0]["onboarding_status"], "Onboarded");
+    assert_eq!(machine[0]["managed_by"], "Intune");
+    assert_eq!(machine[0]["is_aad_joined"], true);
+    assert_eq!(machine[0]["exposure_level"], "Medium");
+    assert_eq!(machine[0]["defender_av_status"], "Updated");
+    // `canBeOnboarded`, as some answers spell it, in the documented case.
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT onboarding_status FROM device_inventory WHERE machine_id LIKE '%c009'"
+        ),
+        ["CanBeOnboarded"]
+    );
+    let av = sql(
+        &lake,
+        &format!(
+            "SELECT av_mode, av_mode_name, signature_up_to_date, signature_update_overdue, platform_version \
+             FROM antivirus_health WHERE source = 'mde:deviceavinfo' AND device_id = '{M2}'"
+        ),
+    );
+    assert_eq!(av[0]["av_mode"], 1);
+    assert_eq!(av[0]["av_mode_name"], "Passive");
+    assert_eq!(av[0]["signature_up_to_date"], false);
+    assert_eq!(av[0]["signature_update_overdue"], true);
+    let unknown = sql(
+        &lake,
+        "SELECT signature_up_to_date FROM antivirus_health WHERE device_name = 'mac-0004.contoso.local'",
+    );
+    assert_eq!(unknown[0]["signature_up_to_date"], Value::Null, "`Unknown`");
+    let inventory = sql(
+        &lake,
+        "SELECT aad_device_id, os, os_platform, os_version FROM intune_devices \
+         WHERE intune_device_id = '11111111-0000-0000-0000-000000000004'",
+    );
+    assert_eq!(
+        inventory[0]["aad_device_id"],
+        "aaaaaaaa-0000-0000-0000-000000000004"
+    );
+    assert_eq!(inventory[0]["os_platform"], "macOS");
+}
+
+/// A per-setting export carries no time: its rows wait for their device's
+/// policy status, from the same run or an earlier one, and take its report
+/// and time; the same export ingested again is a counted duplicate.
+#[test]
+fn per_setting_rows_are_filed_under_their_policy_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(&dir);
+    // Alone, no row has a status to be filed under.
+    assert_eq!(ingest(&lake, &[&export(PER_SETTING)]), counts(7, 0, 0, 7));
+    assert_eq!(
+        ingest(&lake, &[&export(ASSIGNMENT), &export(MAC_ASSIGNMENT)]),
+        counts(5, 5, 0, 0)
+    );
+    // A run later, the statuses are in the lake.
+    assert_eq!(ingest(&lake, &[&export(PER_SETTING)]), counts(7, 6, 0, 1));
+    assert_eq!(ingest(&lake, &[&export(PER_SETTING)]), counts(7, 0, 6, 1));
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT DISTINCT s.observed_at = p.observed_at FROM setting_states s \
+             JOIN policy_states p ON p.report_id = s.report_id"
+        ),
+        ["true"]
+    );
+    // In one run, whatever the order of the files.
+    let other = dir.path().join("other");
+    let statuses = dir.path().join("statuses");
+    std::fs::create_dir(&statuses).unwrap();
+    // Named so that the per-setting export sorts first.
+    std::fs::copy(export(PER_SETTING), statuses.join("0-settings.zip")).unwrap();
+    std::fs::copy(export(ASSIGNMENT), statuses.join(ASSIGNMENT)).unwrap();
+    assert_eq!(ingest(&other, &[&statuses]), counts(11, 10, 0, 1));
+}
+
+#[test]
+fn platform_is_the_most_specific_a_source_gives_and_never_a_template_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = lake_in(&dir);
+    let file = dir
+        .path()
+        .join("DeviceAssignmentStatusByConfigurationPolicyV3_1.csv");
+    std::fs::write(
+        &file,
+        "PolicyId,PolicyName,IntuneDeviceId,DeviceName,AadDeviceId,UPN,AssignmentStatus,PspdpuLastModifiedTimeUtc,UnifiedPolicyPlatformType,UnifiedPolicyType,AssignmentFilterIds,TemplateVersion\r\n\
+         p1,Admin template,11111111-0000-0000-0000-0000000000a1,WS-A1,,,2,2026-07-20 01:00:00.0000000,Administrative Template,Antivirus,,1\r\n\
+         p1,Admin template,11111111-0000-0000-0000-0000000000a2,WS-A2,,,2,2026-07-20 01:00:00.0000000,Windows10,Antivirus,,1\r\n",
+    )
+    .unwrap();
+    assert_eq!(ingest(&lake, &[&file]), counts(2, 2, 0, 0));
+    assert_eq!(
+        query_csv(&lake, "compliance_by_platform", &[]),
+        "os_platform,devices,compliant,noncompliant,no_policy,stale,compliance_pct\n\
+         Unknown,1,1,0,0,0,100.0\n\
+         Windows,1,1,0,0,0,100.0\n"
+    );
+}
+
+#[test]
+fn a_lake_of_the_machine_list_only_can_be_queried() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake_in(&dir);
     assert_eq!(
         ingest(
             &lake,
             &[
-                &vendor("machines_page1.json"),
-                &vendor("machines_page2.json")
+                &export("machines_page1.json"),
+                &export("machines_page2.json")
             ]
         ),
-        counts(6, 5, 1, 0)
+        counts(9, 8, 1, 0)
     );
     let csv = query_csv(&lake, "onboarding_coverage", &[]);
-    assert_eq!(csv.lines().count(), 6, "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
     // No policy data: the contract queries answer with no rows.
     assert_eq!(
         query_csv(&lake, "compliance_by_platform", &[]),
@@ -336,7 +542,7 @@ fn a_corrupt_zip_is_a_file_that_could_not_be_read() {
         .arg("--lake")
         .arg(&lake)
         .arg(&zip)
-        .arg(vendor("firewall.json"))
+        .arg(export("deviceavinfo_page1.json"))
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -349,40 +555,8 @@ fn a_corrupt_zip_is_a_file_that_could_not_be_read() {
         stderr(&o)
     );
     // The other file of the run is committed.
-    assert_eq!(summary(&o), counts(3, 3, 0, 0));
-    assert_eq!(count(&lake, "firewall_status"), 3);
-}
-
-#[test]
-fn without_a_machine_to_match_a_device_is_named_by_its_entra_id() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = lake_in(&dir);
-    let exports = [
-        vendor("device_assignment_status.csv"),
-        vendor("DeviceStatusesByConfigurationProfile.zip"),
-    ];
-    assert_eq!(
-        ingest(&lake, &[&exports[0], &exports[1]]),
-        counts(7, 6, 0, 1)
-    );
-    // No agent report and no machine list: Intune devices 1 and 2 are
-    // known by the Entra id the assignment export gives them (both of
-    // their exports' reports count for that one device); 7 and 8, which
-    // no export gives an Entra id, by their Intune id.
-    assert_eq!(
-        column(
-            &lake,
-            "SELECT device_id || '|' || compliance FROM device_status ORDER BY device_id"
-        ),
-        [
-            // Device 1's newest report is the assignment export's (p2 Pending).
-            "aad:aaaaaaaa-0000-0000-0000-000000000001|noncompliant",
-            // Device 2's is the zip's (p1 Error).
-            "aad:aaaaaaaa-0000-0000-0000-000000000002|noncompliant",
-            "intune:11111111-0000-0000-0000-000000000007|noncompliant",
-            "intune:11111111-0000-0000-0000-000000000008|no_policy",
-        ]
-    );
+    assert_eq!(summary(&o), counts(4, 4, 0, 0));
+    assert_eq!(count(&lake, "antivirus_health"), 4);
 }
 
 /// An export is read into memory, so it is held to --max-decompressed-bytes,
@@ -392,28 +566,36 @@ fn without_a_machine_to_match_a_device_is_named_by_its_entra_id() {
 fn an_export_or_zip_entry_past_the_size_limit_is_not_read() {
     let dir = tempfile::tempdir().unwrap();
     let lake = lake_in(&dir);
+    let limit = 1100;
     let ingest_limited = |paths: &[PathBuf]| {
         posture()
-            .args(["ingest", "--max-decompressed-bytes", "1100", "--lake"])
+            .args([
+                "ingest",
+                "--max-decompressed-bytes",
+                &limit.to_string(),
+                "--lake",
+            ])
             .arg(&lake)
             .args(paths)
             .output()
             .unwrap()
     };
-    let csv = vendor("defender_agents_loc.csv");
-    assert!(std::fs::metadata(&csv).unwrap().len() > 1100);
-    let zip = vendor("DeviceStatusesByConfigurationProfile.zip");
+    let json = export("machines_page1.json");
+    assert!(std::fs::metadata(&json).unwrap().len() > limit);
+    let zip = export(ASSIGNMENT);
     assert!(
-        std::fs::metadata(&zip).unwrap().len() <= 1100,
+        std::fs::metadata(&zip).unwrap().len() <= limit,
         "the zip itself is small"
     );
-    let o = ingest_limited(&[csv.clone(), zip.clone(), vendor("firewall.json")]);
+    // Its one entry, 536 bytes, is under the limit.
+    let small = export(MAC_ASSIGNMENT);
+    let o = ingest_limited(&[json.clone(), zip.clone(), small]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
         err.contains(&format!(
-            "error: cannot read `{}`: the export is larger than --max-decompressed-bytes (1100 bytes)",
-            csv.display()
+            "error: cannot read `{}`: the export is larger than --max-decompressed-bytes ({limit} bytes)",
+            json.display()
         )),
         "{err}"
     );
@@ -424,10 +606,52 @@ fn an_export_or_zip_entry_past_the_size_limit_is_not_read() {
         )),
         "{err}"
     );
-    assert!(
-        err.contains("is larger than --max-decompressed-bytes (1100 bytes)"),
-        "{err}"
-    );
-    assert_eq!(summary(&o), counts(3, 3, 0, 0));
-    assert_eq!(count(&lake, "firewall_status"), 3);
+    assert_eq!(summary(&o), counts(1, 1, 0, 0));
+    assert_eq!(count(&lake, "policy_states"), 1);
+}
+
+/// The generator's exports (`posture generate --exports`, as in
+/// `sample-data/`) land whole, and fill every export view.
+#[test]
+fn generated_exports_land_whole_and_fill_every_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fleet");
+    let o = run(&[
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--devices",
+        "40",
+        "--days",
+        "3",
+        "--exports",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lake = lake_in(&dir);
+    let c = ingest(&lake, &[&out.join("exports")]);
+    assert_eq!(c.quarantined, 0, "{c:?}");
+    assert_eq!(c.duplicate, 0, "{c:?}");
+    for table in [
+        "reports",
+        "setting_states",
+        "antivirus_health",
+        "firewall_status",
+        "device_inventory",
+        "intune_devices",
+        "secure_configurations",
+    ] {
+        assert!(count(&lake, table) > 0, "{table} is empty");
+    }
+    for query in [
+        "setting_failures",
+        "secure_configuration",
+        "antivirus_health",
+        "antivirus_mode",
+        "firewall_status",
+        "onboarding_coverage",
+        "onboarding_devices",
+    ] {
+        let csv = query_csv(&lake, query, &[]);
+        assert!(csv.lines().count() > 1, "{query} has no rows");
+    }
 }

@@ -183,6 +183,51 @@ fn timestamps_become_utc_microseconds_from_any_offset() {
     assert_eq!(got, expect);
 }
 
+/// Issue 14: one failure, one error code, whatever spelling the agent sent
+/// (a JSON number, signed or unsigned decimal text, hex in any case): one
+/// row of `setting_failures`, as Intune spells it. `0` is no error.
+#[test]
+fn an_error_code_has_one_spelling_whatever_the_agent_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("codes.ndjson");
+    let report = |n: usize, code: &str| {
+        format!(
+            r#"{{"report_id":"r{n}","tenant_id":"t","observed_at":"2026-11-20T10:00:00Z","device":{{"device_id":"dev-{n}","name":"dev-{n}","os_platform":"Windows11","managed_by":"MDE"}},"policies":[{{"policy_id":"p","name":"P","type":"Antivirus","state":"Error","settings":[{{"setting_id":"s","state":"Error","error_code":{code}}}]}}]}}"#
+        )
+    };
+    let codes = [
+        "-2016281112",
+        "\"-2016281112\"",
+        "2278686184",
+        "\"2278686184\"",
+        "\"0x87d1fde8\"",
+        "\" 0X87D1FDE8 \"",
+        "0",
+        "\"0x0\"",
+    ];
+    let text: String = codes
+        .iter()
+        .enumerate()
+        .map(|(n, code)| report(n, code) + "\n")
+        .collect();
+    std::fs::write(&inbox, text).unwrap();
+    let lake = lake_in(&dir);
+    assert_eq!(ingest(&lake, &[&inbox]), counts(8, 8, 0, 0));
+    assert_eq!(
+        query_csv(&lake, "setting_failures", &[]),
+        "policy_id,setting_id,setting_name,state,error_code,devices\n\
+         p,s,,Error,0x87D1FDE8,6\n\
+         p,s,,Error,,2\n"
+    );
+    assert_eq!(
+        column(
+            &lake,
+            "SELECT count(*) FROM setting_states WHERE error_code IS NULL"
+        ),
+        ["2"]
+    );
+}
+
 #[test]
 fn ids_lower_case_states_canonical_unknown_fields_ignored() {
     let dir = tempfile::tempdir().unwrap();

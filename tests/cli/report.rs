@@ -377,18 +377,9 @@ fn chromium_shows_the_vendor_views() {
     ] {
         assert_eq!(html_table(&html, id), query_rows(&lake, query, &[]), "{id}");
     }
-    // Its device state names hold commas: compared cell by cell.
     let antivirus = html_table(&html, "antivirus-health");
     let states: Vec<&str> = antivirus.iter().map(|r| r[1].as_str()).collect();
-    assert_eq!(
-        states,
-        [
-            "clean",
-            "rebootPending",
-            "fullScanPending, rebootPending",
-            "critical"
-        ]
-    );
-    assert_eq!(antivirus[0][2..], ["2", "1", "0", "0", "0", "0"]);
+    assert_eq!(states, ["clean", "rebootPending"]);
+    assert_eq!(antivirus[0][2..], ["2", "0", "1", "0", "0", "1"]);
     assert!(out.join("csv/onboarding_devices.csv").is_file());
 }
