@@ -331,13 +331,13 @@ fn status_report(
         policy_id,
     };
     Ok(Item::Report {
-        report: Report {
+        report: Box::new(Report {
             report_id,
             tenant_id: String::new(),
             observed_at_us,
             device,
             policies: vec![policy],
-        },
+        }),
         source: family.source(),
     })
 }

@@ -253,7 +253,7 @@ pub struct SettingRow {
 pub enum Item {
     /// A policy-status row, as a one-policy report of its device.
     Report {
-        report: Report,
+        report: Box<Report>,
         source: &'static str,
     },
     /// A row of one of the export tables.
@@ -288,9 +288,12 @@ pub struct Reader {
     /// of a run so that the policy statuses they belong to are known.
     pub per_setting: bool,
     pub recognise: fn(&RawTable) -> bool,
-    pub read:
-        fn(&RawTable, Origin<'_>, &mut dyn FnMut(Item) -> anyhow::Result<()>) -> anyhow::Result<()>,
+    pub read: ReadRows,
 }
+
+/// Reads a recognised table's rows, calling back with each item.
+pub type ReadRows =
+    fn(&RawTable, Origin<'_>, &mut dyn FnMut(Item) -> anyhow::Result<()>) -> anyhow::Result<()>;
 
 /// Every export this version reads, tried in order; the first that
 /// recognises a table reads it.
