@@ -178,7 +178,7 @@ impl<'a> Shell<'a> {
             }
         }
         if let Some(file) = &history
-            && editor.history().len() > 0
+            && !editor.history().is_empty()
         {
             save_history(&mut editor, file);
         }
