@@ -4,20 +4,13 @@
 -- stale: stale devices listing it; compliance_pct: succeeded out of
 -- (devices - not_applicable). Name and type come from the newest (then
 -- greatest report_id) latest report that lists the policy.
-WITH named AS (
+-- One pass over current_policy_states: the name and type are first_value
+-- in that order (one row per device and policy, so no ties).
+WITH counted AS (
     SELECT
         policy_id,
-        policy_name,
-        policy_type,
-        row_number() OVER (
-            PARTITION BY policy_id
-            ORDER BY observed_at DESC, report_id DESC
-        ) AS recency
-    FROM current_policy_states
-),
-counted AS (
-    SELECT
-        policy_id,
+        first_value(policy_name ORDER BY observed_at DESC, report_id DESC) AS policy_name,
+        first_value(policy_type ORDER BY observed_at DESC, report_id DESC) AS policy_type,
         sum(CASE WHEN NOT stale THEN 1 ELSE 0 END) AS devices,
         sum(CASE WHEN NOT stale AND state = 'Succeeded' THEN 1 ELSE 0 END) AS succeeded,
         sum(CASE WHEN NOT stale AND state = 'Error' THEN 1 ELSE 0 END) AS error,
@@ -29,17 +22,16 @@ counted AS (
     GROUP BY policy_id
 )
 SELECT
-    c.policy_id,
-    n.policy_name,
-    n.policy_type,
-    c.devices,
-    c.succeeded,
-    c.error,
-    c.conflict,
-    c.pending,
-    c.not_applicable,
-    c.stale,
-    pct(c.succeeded, c.devices - c.not_applicable) AS compliance_pct
-FROM counted c
-JOIN named n ON n.policy_id = c.policy_id AND n.recency = 1
-ORDER BY compliance_pct ASC NULLS LAST, c.policy_id
+    policy_id,
+    policy_name,
+    policy_type,
+    devices,
+    succeeded,
+    error,
+    conflict,
+    pending,
+    not_applicable,
+    stale,
+    pct(succeeded, devices - not_applicable) AS compliance_pct
+FROM counted
+ORDER BY compliance_pct ASC NULLS LAST, policy_id

@@ -71,15 +71,15 @@ pub enum Command {
     },
     /// Run a named compliance query (see --list)
     #[command(after_help = "Examples:\n  \
-        posture query --lake lake/ --list\n  \
+        posture query --list\n  \
         posture query --lake lake/ compliance_by_policy --as-of 2026-11-14\n  \
         posture query --lake lake/ compliance_trend --days 14 --format csv > trend.csv\n  \
         posture query --lake lake/ onboarding_devices --format csv > to-manage.csv\n  \
         posture query --lake lake/ device_detail --device 1e5bc9d7e413ddd7902c2932e418702b84d0cc07")]
     Query {
         /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
-        #[arg(long, value_name = "LAKE", value_parser = lake_location())]
-        lake: Location,
+        #[arg(long, value_name = "LAKE", value_parser = lake_location(), required_unless_present = "list")]
+        lake: Option<Location>,
         /// The query's name, e.g. compliance_by_policy
         #[arg(required_unless_present = "list", value_name = "NAME")]
         name: Option<String>,
@@ -102,8 +102,15 @@ pub enum Command {
         #[command(flatten)]
         output: OutputArgs,
     },
-    /// Run read-only SQL over the lake's tables and snapshot views
+    /// Run read-only SQL over the lake's tables and snapshot views: a query, a script, or a shell
     #[command(
+        long_about = "Run read-only SQL over the lake's tables and snapshot views.\n\n\
+        With a query, runs it. With --file, or SQL on standard input, runs the statements \
+        one after another (each ended by `;`). With neither, on a terminal, opens a shell: \
+        line editing, history (in `$XDG_DATA_HOME/posture/sql_history`, else \
+        `~/.local/share/posture/sql_history`), statements over several lines ending with `;`, \
+        the time of each. Shell commands: `\\d` or `.tables` (tables and views with their \
+        columns), `\\d NAME` (one table's columns), `\\?` or `.help`, `\\q` or `.quit`.",
         after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine, \
         antivirus_health, firewall_status, device_inventory, exceptions (each with its `date` \
         partition column).\n\
@@ -113,23 +120,30 @@ pub enum Command {
         (the exceptions in force). day_end_reports, day_end_policy_states, \
         day_end_setting_states: what the snapshot views read, each day from the \
         compacted daily snapshot where it is valid (docs/compaction.md).\n\n\
-        Example:\n  \
-        posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n\n\
+        Examples:\n  \
+        posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n  \
+        posture sql --lake lake/\n  \
+        posture sql --lake lake/ --file weekly.sql --format csv > weekly.csv\n  \
+        echo \"SELECT count(*) FROM reports;\" | posture sql --lake lake/\n\n\
         Statements that write or change settings (CREATE, INSERT, COPY, SET, DROP, ...) are \
         refused, and so is reading any file but the lake's tables. A query that needs more \
-        memory than --memory-limit, or runs longer than --timeout, is stopped with an error."
+        memory than --memory-limit, or runs longer than --timeout, is stopped with an error. \
+        A script goes on after a statement fails, and then exits with status 1."
     )]
     Sql {
         /// The lake: a folder, or `s3://BUCKET/PREFIX` (credentials from the environment)
         #[arg(long, value_name = "LAKE", value_parser = lake_location())]
         lake: Location,
-        /// A query (SELECT, WITH, EXPLAIN)
-        #[arg(value_name = "SQL")]
-        sql: String,
-        /// Memory the query may use (e.g. 512MiB, 2GiB); it fails rather than go past it
+        /// A query (SELECT, WITH, EXPLAIN); without it, --file, standard input or the shell
+        #[arg(value_name = "SQL", conflicts_with = "file")]
+        sql: Option<String>,
+        /// A file of statements, each ended by `;`, run one after another
+        #[arg(short = 'f', long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Memory one statement may use (e.g. 512MiB, 2GiB); it fails rather than go past it
         #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
         memory_limit: u64,
-        /// Seconds the query may run before it is stopped
+        /// Seconds one statement may run before it is stopped
         #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
         timeout: u64,
         #[command(flatten)]

@@ -1,6 +1,6 @@
 //! The nightly job (`posture run`): collect the tenant's reports into the
-//! inbox when configured, ingest what is new in the inbox, write
-//! the day's bundle into `REPORTS/YYYY-MM-DD/`, point `REPORTS/latest` at
+//! inbox when configured, ingest what is new in the inbox, keep the lake
+//! compacted, write the day's bundle into `REPORTS/YYYY-MM-DD/`, point `REPORTS/latest` at
 //! it, prune old bundles. Safe to rerun and to kill: the lake changes only by
 //! its atomic commit, a bundle appears only by a rename, and the next run
 //! finishes whatever a killed one left. Decisions: docs/run.md.
@@ -52,6 +52,8 @@ pub struct RunOutcome {
     pub skipped_files: usize,
     pub ingest: IngestSummary,
     pub exceptions_loaded: Option<usize>,
+    /// What keeping the lake compacted did.
+    pub compacted: lake::CompactSummary,
     pub bundles: Vec<NaiveDate>,
     pub latest: Option<NaiveDate>,
     pub pruned: Vec<NaiveDate>,
@@ -122,7 +124,23 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         }
     }
 
-    // 3. The bundles.
+    // 3. The lake kept compacted: the files this run's commits added are
+    // merged and the daily snapshot of the days they touched rebuilt, in
+    // one more atomic commit, so that the bundles below and every later
+    // query read the snapshot (docs/compaction.md). On a compacted lake
+    // that is the days this run touched; a lake never compacted is
+    // compacted whole, once.
+    let compacted = lake::compact(
+        &options.lake,
+        &format!("{}-compact", ingest::run_id(options.ingested_at_us)),
+        false,
+    )?;
+    if compacted.partitions > 0 || compacted.snapshots > 0 {
+        info!("{}", compacted.line());
+    }
+    outcome.compacted = compacted;
+
+    // 4. The bundles.
     let Some(newest_data) = crate::query::newest_partition(&options.lake)? else {
         bail!(crate::Hinted::new(
             format!("the lake `{}` holds no reports yet", options.lake.display()),
@@ -152,7 +170,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         d += TimeDelta::days(1);
     }
 
-    // 4. `latest`, then the retention.
+    // 5. `latest`, then the retention.
     point_latest(&options.reports, newest)?;
     outcome.latest = Some(newest);
     for old in dated_bundles(&options.reports)? {

@@ -9,6 +9,7 @@ mod ingest;
 mod query;
 mod report;
 mod run;
+mod shell;
 mod sql;
 mod verify;
 
@@ -65,20 +66,25 @@ pub fn run(command: Command) -> Result<ExitCode> {
         Command::Sql {
             lake,
             sql,
+            file,
             memory_limit,
             timeout,
             engine,
             output,
-        } => sql::run(
+        } => sql::run(sql::Args {
             lake,
-            &sql,
-            &crate::query::Bounds {
+            input: match (sql, file) {
+                (Some(sql), _) => sql::Input::Query(sql),
+                (None, Some(file)) => sql::Input::File(file),
+                (None, None) => sql::Input::Stdin,
+            },
+            bounds: crate::query::Bounds {
                 memory_bytes: memory_limit,
                 time: std::time::Duration::from_secs(timeout),
             },
-            engine.engine,
-            &output,
-        ),
+            engine: engine.engine,
+            output,
+        }),
         Command::Report {
             lake,
             out,

@@ -13,7 +13,8 @@ use crate::query::{
 
 #[derive(Debug)]
 pub struct Args {
-    pub lake: Location,
+    /// Required unless `list`.
+    pub lake: Option<Location>,
     pub name: Option<String>,
     pub list: bool,
     pub options: SnapshotOptions,
@@ -44,8 +45,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         ));
     };
     let options = &args.options;
+    let lake = args.lake.expect("clap requires --lake unless --list");
     let result = super::runtime()?.block_on(async {
-        let engine = Engine::open(&args.lake, options.as_of)
+        let engine = Engine::open(&lake, options.as_of)
             .await?
             .on(args.engine)
             .await?;

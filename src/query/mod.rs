@@ -2,11 +2,14 @@
 //! the lake's tables, the shared snapshot views and the named queries kept
 //! in `queries/`, and runs analysts' read-only SQL.
 
+mod analyst;
+mod cache;
 mod catalog;
 mod cluster;
 mod functions;
 mod location;
 pub mod output;
+mod statements;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,12 +27,14 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{EmptyRelation, Expr, LogicalPlan, LogicalPlanBuilder};
-use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext, col, lit};
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 
+pub use analyst::SqlSession;
 pub use catalog::{NamedQuery, named_queries, named_queries_with};
 pub use cluster::EngineKind;
 pub use functions::percentage;
 pub use location::Location;
+pub use statements::{Split, Statement, split as split_statements};
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 
@@ -328,10 +333,28 @@ impl Engine {
             snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
         )?;
         ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+        // On the local engine, `latest_reports` is computed once per
+        // session, and the current states read the days that hold a latest
+        // report (cache.rs); the `day_end_*` names keep the whole tables.
+        let mut whole_tables = Vec::new();
         for (name, sql) in catalog::VIEWS {
             ctx.sql(sql)
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
+            match name {
+                // Created after every view that must read the whole
+                // `day_end_*` tables, before the current states.
+                "current_export_policy_states" if self.engine == EngineKind::Local => {
+                    whole_tables = share_latest_reports(&ctx).await?;
+                }
+                "current_setting_states" => {
+                    for (table, whole) in whole_tables.drain(..) {
+                        ctx.deregister_table(table)?;
+                        ctx.register_table(table, whole)?;
+                    }
+                }
+                _ => {}
+            }
         }
         Ok(ctx)
     }
@@ -414,38 +437,54 @@ impl Engine {
         options: &SnapshotOptions,
         bounds: &Bounds,
     ) -> Result<QueryResult> {
-        let memory = usize::try_from(bounds.memory_bytes).unwrap_or(usize::MAX);
-        let run = async {
-            let ctx = self.session(options, 1, false, memory).await?;
-            let read_only = SQLOptions::new()
-                .with_allow_ddl(false)
-                .with_allow_dml(false)
-                .with_allow_statements(false);
-            let df = match ctx.sql_with_options(sql, read_only).await {
-                Ok(df) => df,
-                Err(e) => return Err(sql_error(&ctx, e)),
-            };
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            let batches = df.collect().await.map_err(|e| execution_error(e, bounds))?;
-            Ok(QueryResult { schema, batches })
-        };
-        match tokio::time::timeout(bounds.time, run).await {
-            Ok(outcome) => outcome,
-            Err(_) => bail!(crate::Hinted::new(
-                format!(
-                    "the query was stopped after {} s (--timeout)",
-                    bounds.time.as_secs()
-                ),
-                match self.engine {
-                    EngineKind::Local =>
-                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS",
-                    EngineKind::Cluster(_) =>
-                        "narrow it (a WHERE on `date`, fewer joins), or give it more time with --timeout SECONDS; \
-                        a Ballista 55 job that unions an empty scan with a real one never finishes (docs/scale-out.md)",
-                },
-            )),
-        }
+        self.sql_session(options, bounds).await?.run(sql).await
     }
+
+    /// A session for an analyst's statements, one after another (the shell
+    /// of `posture sql`), each refused if it writes, and bounded.
+    pub async fn sql_session(
+        &self,
+        options: &SnapshotOptions,
+        bounds: &Bounds,
+    ) -> Result<SqlSession> {
+        let memory = usize::try_from(bounds.memory_bytes).unwrap_or(usize::MAX);
+        Ok(SqlSession {
+            ctx: self.session(options, 1, false, memory).await?,
+            bounds: bounds.clone(),
+            engine: self.engine.clone(),
+        })
+    }
+}
+
+/// Replaces the views `latest_reports` and `current_export_policy_states`
+/// by their rows computed once, and the `day_end_*` tables the current
+/// states read by the same cut to the days of those rows' reports; returns
+/// the whole tables, to be put back once the views that read the cut ones
+/// are created.
+async fn share_latest_reports(
+    ctx: &SessionContext,
+) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
+    let mut shared = Vec::new();
+    for name in ["latest_reports", "current_export_policy_states"] {
+        let view = ctx.table_provider(name).await?;
+        let plan = view
+            .get_logical_plan()
+            .with_context(|| format!("`{name}` is not a view"))?
+            .into_owned();
+        let rows = Arc::new(cache::CachedView::new(plan));
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, Arc::clone(&rows) as Arc<dyn TableProvider>)?;
+        shared.push(rows);
+    }
+    let mut whole_tables = Vec::new();
+    for table in ["day_end_policy_states", "day_end_setting_states"] {
+        let whole = ctx.table_provider(table).await?;
+        let cut = cache::OnReportDays::new(Arc::clone(&whole), shared.clone());
+        ctx.deregister_table(table)?;
+        ctx.register_table(table, Arc::new(cut))?;
+        whole_tables.push((table, whole));
+    }
+    Ok(whole_tables)
 }
 
 /// A query that ran out of its memory says which flag bounds it.

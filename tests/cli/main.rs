@@ -22,6 +22,7 @@ mod report;
 #[cfg(feature = "s3")]
 mod s3;
 mod security;
+mod shell;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -283,3 +283,86 @@ fn run_failures_exit_1_and_say_what_to_do() {
         stderr(&o)
     );
 }
+
+/// Every Parquet file of the lake's report tables and daily snapshot, by
+/// `table/date=…` folder.
+fn files_by_partition(lake: &Path) -> Vec<(String, usize)> {
+    let mut partitions = Vec::new();
+    for table in [
+        "reports",
+        "policy_states",
+        "setting_states",
+        "daily_reports",
+        "daily_policy_states",
+    ] {
+        let Ok(days) = std::fs::read_dir(lake.join(table)) else {
+            continue;
+        };
+        for day in days {
+            let day = day.unwrap().path();
+            let files = std::fs::read_dir(&day)
+                .unwrap()
+                .filter(|f| {
+                    f.as_ref()
+                        .unwrap()
+                        .path()
+                        .extension()
+                        .is_some_and(|x| x == "parquet")
+                })
+                .count();
+            let name = day.file_name().unwrap().to_string_lossy().into_owned();
+            partitions.push((format!("{table}/{name}"), files));
+        }
+    }
+    partitions.sort();
+    partitions
+}
+
+/// Issue 16: `posture run` keeps the lake compacted, so that its bundles
+/// and every later query read the daily snapshot without a chore.
+#[test]
+fn runs_keep_the_lake_compacted_with_its_daily_snapshot() {
+    let site = Site::new();
+    let lake = site.root.join("lake");
+    site.deliver("n1.ndjson", &night_file("2026-11-10"));
+    assert_code(&site.run(&[]), 0);
+    // Night 2: the next day, and a late report of 11-10 (a second file in
+    // that day's partitions until the run merges it).
+    site.deliver(
+        "n2.ndjson",
+        &(night_file("2026-11-11") + &report("late", "dev-c", "2026-11-10T23:00:00Z", "Error")),
+    );
+    let o = site.run(&[]);
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("compacted: partitions=3 files=")
+            && stderr(&o).contains(" snapshots=2"),
+        "{}",
+        stderr(&o)
+    );
+    let one_each: Vec<(String, usize)> = [
+        "daily_policy_states/date=2026-11-10",
+        "daily_policy_states/date=2026-11-11",
+        "daily_reports/date=2026-11-10",
+        "daily_reports/date=2026-11-11",
+        "policy_states/date=2026-11-10",
+        "policy_states/date=2026-11-11",
+        "reports/date=2026-11-10",
+        "reports/date=2026-11-11",
+    ]
+    .iter()
+    .map(|p| (p.to_string(), 1))
+    .collect();
+    assert_eq!(files_by_partition(&lake), one_each);
+    // Nothing is left for `posture compact`: every snapshot is valid.
+    let o = run(&["compact", "--lake", lake.to_str().unwrap()]);
+    assert_code(&o, 0);
+    assert!(stderr(&o).contains("nothing to compact"), "{}", stderr(&o));
+    // The late report counts in the bundle of 11-10, rewritten from the
+    // snapshot: dev-c's Error makes it noncompliant.
+    assert_eq!(
+        query_csv(&lake, "compliance_by_platform", &["--as-of", "2026-11-10"]),
+        "os_platform,devices,compliant,noncompliant,no_policy,stale,compliance_pct\n\
+         Linux,3,1,2,0,0,33.33\n"
+    );
+}
