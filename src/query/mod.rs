@@ -7,6 +7,7 @@ mod cluster;
 mod functions;
 mod location;
 pub mod output;
+mod shared;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub use catalog::{NamedQuery, named_queries, named_queries_with};
 pub use cluster::EngineKind;
 pub use functions::percentage;
 pub use location::Location;
+pub use shared::SharedSession;
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};
 
