@@ -1,7 +1,8 @@
 """Opens pages in headless Chromium and reports what a person would see and
 what the browser complained about, for the report tests (tests/cli/report.rs).
 
-usage: python3 tests/browser.py [--screenshot PNG] [--size 1280x900] URL...
+usage: python3 tests/browser.py [--screenshot PNG] [--size 1280x900]
+                               [--eval JS] [--media print] URL...
 
 Drives Chromium over the DevTools protocol on a pipe (no port, no network):
 each URL is opened in turn, followed through the navigations its script
@@ -12,9 +13,11 @@ on stdout, one object per URL:
 - "html": the document as rendered, after its script ran;
 - "problems": every console message, script exception, log entry (failed
   resources and CSP violations are log entries) and failed load;
-- "requests": the URL of every request the page made.
+- "requests": the URL of every request the page made;
+- "eval": the value of --eval's expression on the page (JSON), if given.
 
-With --screenshot, the first URL is captured at --size into the PNG.
+With --screenshot, the first URL is captured at --size into the PNG; with
+--media print, pages are laid out as for printing.
 """
 
 import base64
@@ -162,7 +165,7 @@ def problem(event):
     return None
 
 
-def visit(browser, url, screenshot=None, size=(1280, 900)):
+def visit(browser, url, screenshot=None, size=(1280, 900), expression=None, media=None):
     target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log", "Network"):
@@ -173,6 +176,8 @@ def visit(browser, url, screenshot=None, size=(1280, 900)):
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         session,
     )
+    if media:
+        browser.call("Emulation.setEmulatedMedia", {"media": media}, session)
     first = len(browser.events)
     navigated = browser.call("Page.navigate", {"url": url}, session)
     problems = []
@@ -187,6 +192,11 @@ def visit(browser, url, screenshot=None, size=(1280, 900)):
         {"expression": "document.documentElement.outerHTML", "returnByValue": True},
         session,
     )["result"]["value"]
+    value = None
+    if expression:
+        value = browser.call(
+            "Runtime.evaluate", {"expression": expression, "returnByValue": True}, session
+        )["result"].get("value")
     if screenshot:
         shot = browser.call("Page.captureScreenshot", {"format": "png"}, session)
         with open(screenshot, "wb") as f:
@@ -199,15 +209,26 @@ def visit(browser, url, screenshot=None, size=(1280, 900)):
         if e.get("method") == "Network.requestWillBeSent"
     ]
     browser.call("Target.closeTarget", {"targetId": target})
-    return {"url": url, "final_url": final, "html": html, "problems": problems, "requests": requests}
+    return {
+        "url": url,
+        "final_url": final,
+        "html": html,
+        "problems": problems,
+        "requests": requests,
+        "eval": value,
+    }
 
 
 def main(args):
-    screenshot, size, urls = None, (1280, 900), []
+    screenshot, size, expression, media, urls = None, (1280, 900), None, None, []
     while args:
         arg = args.pop(0)
         if arg == "--screenshot":
             screenshot = args.pop(0)
+        elif arg == "--eval":
+            expression = args.pop(0)
+        elif arg == "--media":
+            media = args.pop(0)
         elif arg == "--size":
             w, h = args.pop(0).split("x")
             size = (int(w), int(h))
@@ -216,7 +237,7 @@ def main(args):
     browser = Browser()
     try:
         pages = [
-            visit(browser, url, screenshot if i == 0 else None, size)
+            visit(browser, url, screenshot if i == 0 else None, size, expression, media)
             for i, url in enumerate(urls)
         ]
     finally:

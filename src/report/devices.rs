@@ -68,7 +68,7 @@ impl ChangedDevices {
                     .get_or_insert_with(|| Capture::first(schema.clone(), rows))
                     .add(batch);
                 let text = BatchText::new(batch, &["change", "device_id"])?;
-                for row in 0..text.len() {
+                for row in 0..text.rows() {
                     let Some(device) = text.get(row, 1) else {
                         continue;
                     };
@@ -434,7 +434,7 @@ pub fn write(
     };
     reader.read("device_detail", &mut |_, batch| {
         let text = BatchText::new(batch, &COLUMNS)?;
-        for row in 0..text.len() {
+        for row in 0..text.rows() {
             let id = text.text(row, 0);
             if current.as_ref().is_none_or(|d| d.id != id) {
                 if let Some(device) = current.take() {

@@ -85,7 +85,7 @@ pub fn write(
         columns.extend(DEVICE_COLUMNS);
         let text = BatchText::new(batch, &columns)?;
         numeric = (1..columns.len()).map(|c| text.numeric(c)).collect();
-        for row in 0..text.len() {
+        for row in 0..text.rows() {
             let policy = text.text(row, 0);
             if group.as_ref().is_none_or(|g| g.policy_id != policy) {
                 if let Some(done) = group.take() {

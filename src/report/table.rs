@@ -150,12 +150,8 @@ impl BatchText {
         Ok(BatchText { batch, columns })
     }
 
-    pub fn len(&self) -> usize {
+    pub fn rows(&self) -> usize {
         self.batch.num_rows()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// The cell of the `column`-th named column; NULL is `None`.
