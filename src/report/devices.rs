@@ -14,7 +14,7 @@ use super::evidence::Evidence;
 use super::lookup::{Lookup, LookupSummary};
 use super::overview::thousands;
 use super::policies::PolicyLinks;
-use super::site::{Bundle, Templates, slug};
+use super::site::{Bundle, Templates};
 use super::table::{BatchText, Capture, TextTable};
 use super::{ROWS_PER_TABLE, Reader};
 
@@ -191,7 +191,21 @@ impl Device {
     }
 }
 
-/// The page a device group is written to, as it fills.
+/// Where a device's block is: the `device`-th on page `page` (both from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevicePage {
+    pub page: usize,
+    pub device: usize,
+}
+
+impl DevicePage {
+    /// The link to it from the bundle's top.
+    pub fn href(&self) -> String {
+        format!("devices/page-{:05}.html#d{}", self.page, self.device)
+    }
+}
+
+/// A device page, as the list of pages shows it.
 #[derive(Debug, Serialize)]
 struct PageSummary {
     number: usize,
@@ -213,9 +227,12 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// The page of a device the overview names, when it has one.
-    pub fn page_of(&self, id: &str) -> Option<String> {
-        self.linked.get(id).cloned()
+    /// Where the overview links a device it names: its page, or the lookup.
+    pub fn page_of(&self, id: &str) -> String {
+        self.linked
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("lookup.html?q={}", super::policies::query_text(id)))
     }
 
     pub fn summary(&self) -> Value {
@@ -237,7 +254,6 @@ impl Attention {
 /// full page waiting to learn whether another follows it.
 struct Pages<'a> {
     templates: &'a Templates,
-    policies: &'a PolicyLinks,
     body: String,
     devices: usize,
     first: String,
@@ -251,51 +267,58 @@ impl Pages<'_> {
         self.done.len() + usize::from(self.full.is_some()) + 1
     }
 
-    /// Adds a device; returns its page's link from the bundle's top.
-    fn add(&mut self, bundle: &mut Bundle, device: &Device, why: &[String]) -> Result<String> {
+    /// Adds a device; returns where it is.
+    fn add(&mut self, bundle: &mut Bundle, device: &Device, why: &[String]) -> Result<DevicePage> {
         if let Some((body, summary)) = self.full.take() {
             // Another page follows the full one.
             self.write(bundle, body, summary, true)?;
         }
-        let number = self.number();
-        let anchor = slug("d", &device.id);
-        let href = format!("devices/page-{number:05}.html#{anchor}");
-        let policies: Vec<Value> = device
-            .policies
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let settings: Vec<&SettingState> =
-                    device.settings.iter().filter(|s| s.policy == i).collect();
-                let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-                for s in &settings {
-                    *counts.entry(s.state.as_str()).or_default() += 1;
-                }
-                let failing: Vec<&&SettingState> =
-                    settings.iter().filter(|s| s.failing()).collect();
-                context! {
-                    name => p.name,
-                    state => p.state,
-                    href => self.policies.page(&p.id).map(|h| format!("../{h}")),
-                    settings => settings.len(),
-                    counts => counts,
-                    failing => failing,
-                }
-            })
-            .collect();
+        let at = DevicePage {
+            page: self.number(),
+            device: self.devices + 1,
+        };
+        // Policies with something to show (a state other than Succeeded or
+        // NotApplicable, or a failing setting) get table rows; the others
+        // one line, with how their settings stand.
+        let mut failing = Vec::new();
+        let mut others = Vec::new();
+        for (i, p) in device.policies.iter().enumerate() {
+            let settings: Vec<&SettingState> =
+                device.settings.iter().filter(|s| s.policy == i).collect();
+            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+            for s in &settings {
+                *counts.entry(s.state.as_str()).or_default() += 1;
+            }
+            let counts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            let bad: Vec<&&SettingState> = settings.iter().filter(|s| s.failing()).collect();
+            let fine = matches!(p.state.as_str(), "Succeeded" | "NotApplicable") && bad.is_empty();
+            let shown = context! {
+                name => p.name,
+                state => p.state,
+                settings => counts.join(", "),
+                failing => bad,
+            };
+            if fine {
+                others.push(shown)
+            } else {
+                failing.push(shown)
+            }
+        }
         let html = self.templates.fragment(
             "device.html",
             "../",
             context! {
                 d => context! {
+                    n => at.device,
                     id => device.id,
-                    anchor => anchor,
                     name => device.name,
                     platform => device.platform,
                     last => device.last,
                     status => device.status(),
                     why => why.join("; "),
-                    policies => policies,
+                    failing => failing,
+                    others => others,
+                    policies => device.policies.len(),
                     rows_left_out => device.rows_left_out,
                     lookup => format!("../lookup.html?q={}", super::policies::query_text(&device.id)),
                 },
@@ -308,11 +331,11 @@ impl Pages<'_> {
         self.devices += 1;
         self.body.push_str(&html);
         if self.body.len() >= DEVICE_PAGE_BYTES {
-            let summary = self.summary(number);
+            let summary = self.summary(at.page);
             self.full = Some((std::mem::take(&mut self.body), summary));
             self.devices = 0;
         }
-        Ok(href)
+        Ok(at)
     }
 
     fn summary(&self, number: usize) -> PageSummary {
@@ -360,7 +383,9 @@ impl Pages<'_> {
     }
 }
 
-/// Why a device has a page, or nothing when it needs no attention.
+/// Why a device has a page, or nothing when it needs no attention. A
+/// device that is only new needs none: on a lake's first day every device
+/// is new.
 fn attention(device: &Device, change: Option<&str>) -> Vec<String> {
     let mut why = Vec::new();
     if device.stale {
@@ -368,15 +393,16 @@ fn attention(device: &Device, change: Option<&str>) -> Vec<String> {
     } else if device.compliance == "noncompliant" {
         why.push("noncompliant".to_owned());
     }
-    if let Some(change) = change {
-        why.push(match change {
-            "became_noncompliant" => "became noncompliant since the day before".to_owned(),
-            "fixed" => "fixed since the day before".to_owned(),
-            "new_device" => "new since the day before".to_owned(),
-            "gone_stale" => "went stale since the day before".to_owned(),
-            other => format!("changed since the day before ({other})"),
-        });
-    }
+    let change = match change {
+        Some("new_device") if why.is_empty() => None,
+        Some("new_device") => Some("new since the day before".to_owned()),
+        Some("became_noncompliant") => Some("became noncompliant since the day before".to_owned()),
+        Some("fixed") => Some("fixed since the day before".to_owned()),
+        Some("gone_stale") => Some("went stale since the day before".to_owned()),
+        Some(other) => Some(format!("changed since the day before ({other})")),
+        None => None,
+    };
+    why.extend(change);
     why
 }
 
@@ -390,7 +416,6 @@ pub fn write(
 ) -> Result<Attention> {
     let mut pages = Pages {
         templates,
-        policies: options.policies,
         body: String::new(),
         devices: 0,
         first: String::new(),
@@ -419,18 +444,18 @@ pub fn write(
             } else if device.compliance == "noncompliant" {
                 *counts.entry("noncompliant").or_default() += 1;
             }
-            if change.is_some() {
+            if change.is_some_and(|c| c != "new_device") {
                 *counts.entry("changed").or_default() += 1;
             }
             Some(pages.add(bundle, &device, &why)?)
         };
-        if let Some(href) = &page
+        if let Some(at) = &page
             && options.linked.contains(&device.id)
         {
-            linked.insert(device.id.clone(), href.clone());
+            linked.insert(device.id.clone(), at.href());
         }
         let policy_page = |id: &str| options.policies.page(id).unwrap_or_default();
-        lookup.add(bundle, templates, &device, page.as_deref(), &policy_page)
+        lookup.add(bundle, templates, &device, page, &policy_page)
     };
     reader.read("device_detail", &mut |_, batch| {
         let text = BatchText::new(batch, &COLUMNS)?;
@@ -500,6 +525,12 @@ mod tests {
         assert_eq!(
             attention(&device(false, "compliant"), Some("fixed")),
             ["fixed since the day before"]
+        );
+        // New alone is no reason: on a lake's first day, all are new.
+        assert!(attention(&device(false, "compliant"), Some("new_device")).is_empty());
+        assert_eq!(
+            attention(&device(false, "noncompliant"), Some("new_device")),
+            ["noncompliant", "new since the day before"]
         );
     }
 }

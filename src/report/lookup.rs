@@ -10,7 +10,8 @@
 //!   (policies and settings through per-page dictionaries, and the evidence
 //!   of failing settings); a query that is no id there goes on to
 //! - `lookup/name-NNNN.html`: device names by a hash of the name (FNV-1a
-//!   of the trimmed, ASCII-lower-cased name), with their ids and id pages.
+//!   of the trimmed, ASCII-lower-cased name), each with where its device is
+//!   (id page, and place on it).
 //!
 //! Id pages are written as the devices stream past; name entries go to one
 //! scratch file per name page and are sorted page by page at the end, so
@@ -27,7 +28,7 @@ use minijinja::context;
 use serde::Serialize;
 use serde_json::json;
 
-use super::devices::Device;
+use super::devices::{Device, DevicePage};
 use super::site::{Bundle, Templates, json_for_html};
 
 /// An id page is closed once its data passes this size.
@@ -123,7 +124,7 @@ impl IdPage {
     fn add(
         &mut self,
         device: &Device,
-        page: Option<&str>,
+        page: Option<DevicePage>,
         policy_pages: &dyn Fn(&str) -> String,
     ) -> Result<()> {
         if self.count == 0 {
@@ -168,7 +169,7 @@ impl IdPage {
             device.last,
             self.word(&device.compliance),
             u8::from(device.stale),
-            page.unwrap_or(""),
+            page.map_or(json!(0), |p| json!([p.page, p.device])),
             profile,
             evidence,
         ]);
@@ -242,15 +243,17 @@ impl Lookup {
         bundle: &mut Bundle,
         templates: &Templates,
         device: &Device,
-        page: Option<&str>,
+        page: Option<DevicePage>,
         policy_pages: &dyn Fn(&str) -> String,
     ) -> Result<()> {
-        self.page.add(device, page, policy_pages)?;
         let number = self.firsts.len() + 1;
+        let entry = self.page.count;
+        self.page.add(device, page, policy_pages)?;
         let name = normal(&device.name);
         if !name.is_empty() {
             let shard = name_hash(&name) as usize % self.names.len();
-            let line = serde_json::to_string(&json!([device.name, device.id, number]))?;
+            // Its name, and where its entry is: id page and place there.
+            let line = serde_json::to_string(&json!([device.name, number, entry]))?;
             writeln!(self.names[shard], "{line}")
                 .with_context(|| format!("cannot write `{}`", self.name_files[shard].display()))?;
         }
@@ -294,12 +297,14 @@ impl Lookup {
             let reader = BufReader::new(
                 File::open(path).with_context(|| format!("cannot read `{}`", path.display()))?,
             );
-            let mut entries: Vec<(String, String, usize)> = Vec::new();
+            let mut entries: Vec<(String, usize, usize)> = Vec::new();
             for line in reader.lines() {
                 let line = line.with_context(|| format!("cannot read `{}`", path.display()))?;
                 entries.push(serde_json::from_str(&line)?);
             }
-            entries.sort_by_cached_key(|(name, id, _)| (normal(name), name.clone(), id.clone()));
+            entries.sort_by_cached_key(|(name, page, entry)| {
+                (normal(name), name.clone(), *page, *entry)
+            });
             let number = i + 1;
             let html = templates.page(
                 "lookup.html",

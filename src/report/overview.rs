@@ -495,9 +495,8 @@ impl Overview {
             });
         }
         let device_link = |table: &TextTable, row: usize, column: &str| -> Option<String> {
-            (column == "device_id")
-                .then(|| attention.page_of(&table.get(row, "device_id").ok()?))
-                .flatten()
+            let id = table.get(row, "device_id").ok()?;
+            (column == "device_id" && !id.is_empty()).then(|| attention.page_of(&id))
         };
         let mut shown: BTreeMap<&str, PageTable> = BTreeMap::new();
         for (&view, (table, view_evidence)) in &self.tables {

@@ -230,16 +230,19 @@ fn slug(prefix: &str, id: &str) -> String {
     )
 }
 
-/// Devices that need attention: noncompliant, stale, or changed.
+/// Devices that need attention: noncompliant, stale, or changed (other
+/// than new).
 fn attention(lake: &Path) -> BTreeSet<String> {
     let mut ids: BTreeSet<String> = query_json(lake, "device_detail", &[])
         .iter()
         .filter(|r| r["compliance"] == "noncompliant" || r["stale"] == true)
         .map(|r| text(&r["device_id"]))
         .collect();
+    // A device that is only new needs no page.
     ids.extend(
         query_json(lake, "changes", &[])
             .iter()
+            .filter(|r| r["change"] != "new_device")
             .map(|r| text(&r["device_id"]))
             .filter(|id| !id.is_empty()),
     );
@@ -373,7 +376,9 @@ fn the_lookup_finds_a_device_without_a_page_and_shows_its_states() {
         .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
         .collect();
     assert!(
-        !pages.iter().any(|p| p.contains(&slug("d", &id))),
+        !pages
+            .iter()
+            .any(|p| p.contains(&format!("Device id <code>{id}</code>"))),
         "{id} has a page"
     );
     let lookup = file_url(&out.join("lookup.html"));
@@ -619,8 +624,8 @@ fn policies_and_devices_needing_attention_have_pages_and_every_device_is_in_the_
         let html = std::fs::read_to_string(&file).unwrap();
         let name = file.file_name().unwrap().to_str().unwrap();
         if name.starts_with("page-") {
-            for part in html.split("<section class=\"device\" id=\"").skip(1) {
-                anchors.insert(part[..part.find('"').unwrap()].to_owned());
+            for part in html.split("Device id <code>").skip(1) {
+                assert!(anchors.insert(part[..part.find('<').unwrap()].to_owned()));
             }
         } else if name.starts_with("id-") {
             for device in lookup_data(&html)["devices"].as_array().unwrap() {
@@ -630,8 +635,7 @@ fn policies_and_devices_needing_attention_have_pages_and_every_device_is_in_the_
     }
     let busy = attention(lake);
     assert!(!busy.is_empty());
-    let expected: BTreeSet<String> = busy.iter().map(|id| slug("d", id)).collect();
-    assert_eq!(anchors, expected);
+    assert_eq!(anchors, busy);
     let mut devices: Vec<String> = query_json(lake, "device_detail", &[])
         .iter()
         .map(|r| text(&r["device_id"]))
@@ -649,38 +653,62 @@ fn policies_and_devices_needing_attention_have_pages_and_every_device_is_in_the_
     );
 }
 
-/// A device page shows the device's policies and the evidence of its
-/// failing settings, as `device_detail` has them.
+/// A device page shows the device's policies with their states and the
+/// evidence of its failing settings, as `device_detail` has them: in a
+/// table the policies with something failing, on one line the others.
 #[test]
 fn a_device_page_shows_its_policies_and_failing_settings() {
     let (lake, out) = shared_fleet();
+    // Each policy of the device with its failing settings.
+    let grouped = |id: &str| {
+        let mut policies: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+        for row in states_of(lake, id, true) {
+            if row.len() == 2 {
+                policies.push((row, Vec::new()));
+            } else {
+                policies.last_mut().unwrap().1.push(row);
+            }
+        }
+        policies
+    };
     let busy = attention(lake);
     let id = busy
         .iter()
-        .find(|id| states_of(lake, id, true).iter().any(|row| row.len() == 5))
+        .find(|id| grouped(id).iter().any(|(_, failing)| !failing.is_empty()))
         .expect("a device with a failing setting");
+    let marker = format!("Device id <code>{id}</code>");
     let html = (1..)
         .map(|n| out.join(format!("devices/page-{n:05}.html")))
         .take_while(|p| p.exists())
         .map(|p| std::fs::read_to_string(p).unwrap())
-        .find(|html| html.contains(&slug("d", id)))
+        .find(|html| html.contains(&marker))
         .unwrap();
-    let rows: Vec<Vec<String>> = table_cells(&html, &format!("t-{}", slug("d", id)))
+    let at = html.find(&marker).unwrap();
+    let start = html[..at]
+        .rfind("<section class=\"device\" id=\"d")
+        .unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let n = &section["<section class=\"device\" id=\"d".len()..];
+    let n = &n[..n.find('"').unwrap()];
+    let mut shown: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+    for row in table_cells(section, &format!("t{n}")) {
+        if !row[0].is_empty() {
+            shown.push((row[..2].to_vec(), Vec::new()));
+        }
+        if !row[3].is_empty() {
+            shown.last_mut().unwrap().1.push(row[3..].to_vec());
+        }
+    }
+    let (others, failing): (Vec<_>, Vec<_>) = grouped(id)
         .into_iter()
-        .flat_map(|row| {
-            // A policy row: name, state, counts, then its first failing
-            // setting; then one row per further failing setting.
-            let mut out = Vec::new();
-            if !row[0].is_empty() {
-                out.push(row[..2].to_vec());
-            }
-            if !row[3].is_empty() {
-                out.push(row[3..].to_vec());
-            }
-            out
-        })
-        .collect();
-    assert_eq!(rows, states_of(lake, id, true));
+        .partition(|(p, f)| f.is_empty() && (p[1] == "Succeeded" || p[1] == "NotApplicable"));
+    assert_eq!(shown, failing);
+    for (policy, _) in others {
+        assert!(
+            section.contains(&format!("{}: {} (", policy[0], policy[1])),
+            "{policy:?} not in {section}"
+        );
+    }
 }
 
 /// Printing the overview gives no navigation, and each section on its own

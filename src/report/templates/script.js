@@ -94,8 +94,8 @@
     return tr;
   }
 
-  var q = param("q"), id = param("id");
-  if (finder && (q || id)) finder.elements.q.value = q || id;
+  var q = param("q"), at = param("at");
+  if (finder && q) finder.elements.q.value = q;
 
   if (kind === "lookup") {
     if (!q) return;
@@ -108,26 +108,28 @@
     }
     location.replace("lookup/id-" + pad(lo + 1) + ".html#q=" + encodeURIComponent(q));
   } else if (kind === "lookup-ids") {
-    var wanted = normal(id || q || "");
+    if (at !== null && data.devices[Number(at)]) { show(data.devices[Number(at)]); return; }
+    var wanted = normal(q || "");
     if (!wanted) return;
     for (var i = 0; i < data.devices.length; i++) {
       if (normal(data.devices[i][0]) === wanted) { show(data.devices[i]); return; }
     }
-    if (id) { say("No device has the id “" + id + "”."); return; }
     location.replace("name-" + pad(fnv(wanted) % data.names + 1) + ".html#q=" + encodeURIComponent(q));
   } else if (kind === "lookup-names") {
+    // Entries: [name, id page, place on it].
     var name = normal(q || "");
     if (!name) return;
     var found = data.entries.filter(function (e) { return normal(e[0]) === name; });
+    var where = function (e) { return "id-" + pad(e[1]) + ".html#at=" + e[2]; };
     if (found.length === 1) {
-      location.replace("id-" + pad(found[0][2]) + ".html#id=" + encodeURIComponent(found[0][1]));
+      location.replace(where(found[0]));
     } else if (!found.length) {
       say("No device has the name or id “" + q + "”.");
     } else {
       var list = el("ul");
       found.forEach(function (e) {
         var li = el("li");
-        li.appendChild(link("id-" + pad(e[2]) + ".html#id=" + encodeURIComponent(e[1]), e[0] + " (" + e[1] + ")"));
+        li.appendChild(link(where(e), e[0] + " (device " + (e[2] + 1) + " of id page " + e[1] + ")"));
         list.appendChild(li);
       });
       out.replaceChildren(el("p", found.length + " devices are named “" + q + "”:", "note"), list);
@@ -147,8 +149,10 @@
     note.appendChild(document.createTextNode("Device id " + d[0] + " · " + words[d[2]] + " · latest report " + d[3] + " · "));
     note.appendChild(el("b", status, "state-" + status));
     if (d[6]) {
+      var number = String(d[6][0]);
+      while (number.length < 5) number = "0" + number;
       note.appendChild(document.createTextNode(" · "));
-      note.appendChild(link("../" + d[6], "its page (it needs attention)"));
+      note.appendChild(link("../devices/page-" + number + ".html#d" + d[6][1], "its page (it needs attention)"));
     }
     var table = el("table");
     table.id = "device-states";
