@@ -171,14 +171,25 @@ impl Device {
             self.rows_left_out += 1;
             return;
         }
+        let state = text.text(row, 11);
+        // A setting's evidence is shown where it fails; the others' values
+        // are in the evidence files.
+        let failing = matches!(state.as_ref(), "Error" | "Conflict");
+        let evidence = |column| {
+            if failing {
+                text.text(row, column).into_owned()
+            } else {
+                String::new()
+            }
+        };
         self.settings.push(SettingState {
             policy: self.policies.len() - 1,
             id: setting.into_owned(),
             name: text.text(row, 10).into_owned(),
-            state: text.text(row, 11).into_owned(),
-            error_code: text.text(row, 12).into_owned(),
-            expected: text.text(row, 13).into_owned(),
-            actual: text.text(row, 14).into_owned(),
+            state: state.into_owned(),
+            error_code: evidence(12),
+            expected: evidence(13),
+            actual: evidence(14),
         });
     }
 
@@ -315,7 +326,8 @@ impl Pages<'_> {
                     platform => device.platform,
                     last => device.last,
                     status => device.status(),
-                    why => why.join("; "),
+                    // Its status is shown already; what else brought it here.
+                    why => why.iter().filter(|w| *w != device.status()).cloned().collect::<Vec<_>>().join("; "),
                     failing => failing,
                     others => others,
                     policies => device.policies.len(),
@@ -383,13 +395,14 @@ impl Pages<'_> {
     }
 }
 
-/// Why a device has a page, or nothing when it needs no attention. A
+/// Why a device has a page (its status, stale or noncompliant, and its
+/// change since the day before), or nothing when it needs no attention. A
 /// device that is only new needs none: on a lake's first day every device
 /// is new.
 fn attention(device: &Device, change: Option<&str>) -> Vec<String> {
     let mut why = Vec::new();
     if device.stale {
-        why.push("stale: no report for longer than the staleness limit".to_owned());
+        why.push("stale".to_owned());
     } else if device.compliance == "noncompliant" {
         why.push("noncompliant".to_owned());
     }

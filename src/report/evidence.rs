@@ -277,16 +277,18 @@ pub fn for_people(batch: &RecordBatch) -> Result<RecordBatch> {
             continue;
         }
         let column = cast(column, &DataType::Utf8)?;
-        let neutralised: StringArray = column
-            .as_string::<i32>()
-            .iter()
-            .map(|v| v.map(neutralise))
-            .collect();
+        let text = column.as_string::<i32>();
         fields.push(Field::new(
             field.name(),
             DataType::Utf8,
             field.is_nullable(),
         ));
+        // Most columns hold no formula: those are kept as they are.
+        if !text.iter().flatten().any(is_formula) {
+            columns.push(column);
+            continue;
+        }
+        let neutralised: StringArray = text.iter().map(|v| v.map(neutralise)).collect();
         columns.push(Arc::new(neutralised) as ArrayRef);
     }
     Ok(RecordBatch::try_new(
@@ -295,10 +297,18 @@ pub fn for_people(batch: &RecordBatch) -> Result<RecordBatch> {
     )?)
 }
 
+fn is_formula(text: &str) -> bool {
+    matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    )
+}
+
 fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
+    if is_formula(text) {
+        format!("'{text}").into()
+    } else {
+        text.into()
     }
 }
 

@@ -29,7 +29,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::devices::{Device, DevicePage};
-use super::site::{Bundle, Templates, json_for_html};
+use super::site::{Bundle, Templates, escape_for_html, json_for_html};
 
 /// An id page is closed once its data passes this size.
 const ID_PAGE_BYTES: usize = 384 << 10;
@@ -143,7 +143,7 @@ impl IdPage {
             policy_pairs.push(self.word(&p.state));
         }
         let mut setting_pairs = Vec::new();
-        let mut evidence = Vec::new();
+        let mut evidence: Vec<(usize, &str, &str, &str)> = Vec::new();
         for s in &device.settings {
             let key = (policy_numbers[s.policy], s.id.clone(), s.name.clone());
             let (n, new) = self.settings.number(&key);
@@ -153,7 +153,7 @@ impl IdPage {
             setting_pairs.push(n);
             setting_pairs.push(self.word(&s.state));
             if s.failing() {
-                evidence.push(json!([n, s.error_code, s.expected, s.actual]));
+                evidence.push((n, &s.error_code, &s.expected, &s.actual));
             }
         }
         let profile = (policy_pairs, setting_pairs);
@@ -162,17 +162,19 @@ impl IdPage {
             let (p, s) = &self.profiles.values[profile];
             self.dictionary_bytes += (p.len() + s.len()) * 4 + 8;
         }
-        let entry = json!([
-            device.id,
-            device.name,
+        // [id, name, platform, latest report, compliance, stale, its page
+        // (null, or [page, place]), its profile, evidence of failing settings]
+        let entry = (
+            &device.id,
+            &device.name,
             self.word(&device.platform),
-            device.last,
+            &device.last,
             self.word(&device.compliance),
             u8::from(device.stale),
-            page.map_or(json!(0), |p| json!([p.page, p.device])),
+            page.map(|p| (p.page, p.device)),
             profile,
             evidence,
-        ]);
+        );
         if self.count > 0 {
             self.devices.push(',');
         }
@@ -181,20 +183,17 @@ impl IdPage {
         Ok(())
     }
 
-    /// The page's data, as its script reads it.
+    /// The page's data, as its script reads it, escaped for HTML.
     fn data(self, name_pages: usize) -> Result<String> {
-        let policies: Vec<_> = self.policies.values;
-        let settings: Vec<_> = self.settings.values;
-        let profiles: Vec<_> = self.profiles.values;
-        let devices: serde_json::Value = serde_json::from_str(&format!("[{}]", self.devices))?;
-        json_for_html(&json!({
-            "names": name_pages,
-            "words": self.words.values,
-            "policies": policies,
-            "settings": settings,
-            "profiles": profiles,
-            "devices": devices,
-        }))
+        let json = format!(
+            r#"{{"names":{name_pages},"words":{},"policies":{},"settings":{},"profiles":{},"devices":[{}]}}"#,
+            serde_json::to_string(&self.words.values)?,
+            serde_json::to_string(&self.policies.values)?,
+            serde_json::to_string(&self.settings.values)?,
+            serde_json::to_string(&self.profiles.values)?,
+            self.devices,
+        );
+        Ok(escape_for_html(&json))
     }
 }
 

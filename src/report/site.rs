@@ -177,11 +177,15 @@ pub fn slug(prefix: &str, id: &str) -> String {
 /// written as JSON escapes, so that no text of the data can end the block
 /// or start markup; `JSON.parse` reads the same values back.
 pub fn json_for_html(value: &impl serde::Serialize) -> Result<String> {
-    let text = serde_json::to_string(value)?;
-    Ok(text
-        .replace('<', "\\u003c")
+    Ok(escape_for_html(&serde_json::to_string(value)?))
+}
+
+/// `json_for_html` for JSON text already written (the three characters
+/// only ever appear inside its strings).
+pub fn escape_for_html(json: &str) -> String {
+    json.replace('<', "\\u003c")
         .replace('>', "\\u003e")
-        .replace('&', "\\u0026"))
+        .replace('&', "\\u0026")
 }
 
 #[cfg(test)]
