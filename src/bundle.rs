@@ -32,6 +32,7 @@ pub fn write(
     let generated_at = generated_at()?;
     let work = Work::create(out)?;
     let runtime = crate::query::runtime()?;
+    let started = std::time::Instant::now();
     let (engine, session) = runtime.block_on(async {
         let engine = Engine::open(lake, options.as_of)
             .await?
@@ -40,6 +41,10 @@ pub fn write(
         let session = engine.shared_session(options, &work.0).await?;
         anyhow::Ok((engine, session))
     })?;
+    eprintln!(
+        "session open, shared views computed, in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let input = ReportInput {
         as_of: engine.as_of(),
         stale_days: options.stale_days,
@@ -80,7 +85,6 @@ impl ViewSource for Queries<'_> {
             .iter()
             .find(|q| q.name == name)
             .with_context(|| format!("the report needs the query `{name}`"))?;
-        eprintln!("running {name}");
         let (schema, mut stream) = self
             .runtime
             .block_on(self.session.stream(query, self.options))?;

@@ -107,6 +107,7 @@ impl Reader<'_> {
         name: &str,
         each: &mut dyn FnMut(&SchemaRef, &RecordBatch) -> Result<()>,
     ) -> Result<&Evidence> {
+        let started = std::time::Instant::now();
         let view = self.source.open(name)?;
         let mut writer = EvidenceWriter::new(&self.out, name, view.schema.clone())?;
         // Every consumer sees the schema, even of a view with no rows.
@@ -117,6 +118,11 @@ impl Reader<'_> {
             each(&view.schema, &batch)?;
         }
         let (evidence, files) = writer.finish()?;
+        eprintln!(
+            "{name}: {} rows in {:.1} s",
+            evidence.rows,
+            started.elapsed().as_secs_f64()
+        );
         self.files.extend(files);
         self.purposes.insert(name.to_owned(), view.purpose);
         self.queries.insert(
