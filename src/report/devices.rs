@@ -443,7 +443,8 @@ pub fn write(
             .into_iter()
             .map(|k| (k, 0))
             .collect();
-    let mut current: Option<Device> = None;
+    // Each device as its last row passes: its page, if it needs one, and
+    // its lookup entry.
     let mut done = |device: Device, bundle: &mut Bundle| -> Result<()> {
         let change = options.changed.get(&device.id);
         let why = attention(&device, change);
@@ -470,6 +471,7 @@ pub fn write(
         let policy_page = |id: &str| options.policies.page(id).unwrap_or_default();
         lookup.add(bundle, templates, &device, page, &policy_page)
     };
+    let mut current: Option<Device> = None;
     reader.read("device_detail", &mut |_, batch| {
         let text = BatchText::new(batch, &COLUMNS)?;
         for row in 0..text.rows() {
@@ -495,7 +497,6 @@ pub fn write(
     if let Some(device) = current.take() {
         done(device, bundle)?;
     }
-    drop(done);
     let summaries = pages.finish(bundle)?;
     let lookup = lookup.finish(bundle, templates)?;
     let page = context! {
