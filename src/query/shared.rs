@@ -36,18 +36,30 @@ use crate::lake::{PARTITION_COLUMN, Table};
 /// own few megabytes, whatever the fleet.
 pub const BUNDLE_MEMORY: usize = 1 << 30;
 
-/// Views computed once per session when the plans run here, in the order of
-/// `catalog::VIEWS`: each view created after one of these reads its file.
-/// `device_keys` reads every report of the lake and does not depend on the
-/// day, so every span shares it; the others are the as-of day's snapshot,
-/// which most of a bundle's queries read.
-const COMPUTED_ONCE: [&str; 5] = [
+/// A span of days (`snapshot_days` holding that many days to the as-of
+/// day) with the views computed once in it when the plans run here, in the
+/// order of `catalog::VIEWS`: each view created after one of these reads
+/// its file instead of computing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    days: u32,
+    computed_once: &'static [&'static str],
+}
+
+/// The as-of day, which most of a bundle's queries read: `device_keys`
+/// (every report of the lake, the same in every span, so shared by them)
+/// and the day's snapshot.
+const AS_OF_DAY: &[&str] = &[
     "device_keys",
     "latest_reports",
     "current_policy_states",
     "current_setting_states",
     "device_status",
 ];
+/// The day before too: one query (`changes`), nothing to share.
+const DAY_BEFORE: &[&str] = &[];
+/// `--days` days: both trends read each day's device status.
+const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
 
 /// Views that are the same in every span of days (no `snapshot_days`).
 const SAME_IN_EVERY_SPAN: [&str; 1] = ["device_keys"];
@@ -116,7 +128,8 @@ impl Engine {
         }
         let mut spans = Vec::new();
         let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
-        for days in spans_of(options) {
+        for span in spans_of(options) {
+            let days = span.days;
             let schema = if spans.is_empty() {
                 "public".to_owned()
             } else {
@@ -132,7 +145,6 @@ impl Engine {
                 snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
             )?;
             ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
-            let first = spans.is_empty();
             for (name, sql) in catalog::VIEWS {
                 if let Some(provider) = shared.get(name) {
                     ctx.register_table(name, Arc::clone(provider))?;
@@ -141,10 +153,8 @@ impl Engine {
                 ctx.sql(sql)
                     .await
                     .with_context(|| format!("cannot create the view `{name}`"))?;
-                let once =
-                    COMPUTED_ONCE.contains(&name) && (first || SAME_IN_EVERY_SPAN.contains(&name));
-                if let (true, Some(dir)) = (once, &computed_here) {
-                    let provider = compute_once(&ctx, name, dir)
+                if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
+                    let provider = compute_once(&ctx, &schema, name, dir)
                         .await
                         .with_context(|| format!("cannot compute the view `{name}`"))?;
                     if SAME_IN_EVERY_SPAN.contains(&name) {
@@ -160,11 +170,23 @@ impl Engine {
 
 /// The spans of days a bundle's queries need: the as-of day, the day
 /// before it too (`changes`), and `--days` days (the trends).
-fn spans_of(options: &SnapshotOptions) -> Vec<u32> {
-    let mut spans = vec![1, 2];
+fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
+    let mut spans = vec![
+        Span {
+            days: 1,
+            computed_once: AS_OF_DAY,
+        },
+        Span {
+            days: 2,
+            computed_once: DAY_BEFORE,
+        },
+    ];
     let days = options.days.max(1);
-    if !spans.contains(&days) {
-        spans.push(days);
+    if days > 2 {
+        spans.push(Span {
+            days,
+            computed_once: TREND,
+        });
     }
     spans
 }
@@ -188,12 +210,13 @@ fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionConte
 /// computing them again.
 async fn compute_once(
     ctx: &SessionContext,
+    span: &str,
     name: &str,
     dir: &Path,
 ) -> Result<Arc<dyn TableProvider>> {
     let df = ctx.table(name).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-    let path: PathBuf = dir.join(format!("{name}.parquet"));
+    let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot create `{}`", path.display()))?;
     // Written once and read a few times: fast compression, and row groups
@@ -265,7 +288,8 @@ mod tests {
 
     #[test]
     fn the_views_computed_once_exist() {
-        for name in COMPUTED_ONCE.iter().chain(&SAME_IN_EVERY_SPAN) {
+        let all = [AS_OF_DAY, DAY_BEFORE, TREND, &SAME_IN_EVERY_SPAN];
+        for name in all.into_iter().flatten() {
             assert!(
                 catalog::VIEWS.iter().any(|(v, _)| v == name),
                 "`{name}` is not a view of queries/views"
@@ -279,8 +303,14 @@ mod tests {
             days,
             ..SnapshotOptions::default()
         };
-        assert_eq!(spans_of(&with(30)), [1, 2, 30]);
-        assert_eq!(spans_of(&with(1)), [1, 2]);
-        assert_eq!(spans_of(&with(2)), [1, 2]);
+        let days = |options| -> Vec<u32> { spans_of(&options).iter().map(|s| s.days).collect() };
+        assert_eq!(days(with(30)), [1, 2, 30]);
+        assert_eq!(days(with(1)), [1, 2]);
+        assert_eq!(days(with(2)), [1, 2]);
+        // Only the as-of day computes the views every span shares.
+        for name in SAME_IN_EVERY_SPAN {
+            assert!(AS_OF_DAY.contains(&name));
+            assert!(!DAY_BEFORE.contains(&name) && !TREND.contains(&name));
+        }
     }
 }
