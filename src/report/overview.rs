@@ -263,7 +263,7 @@ pub struct Spark {
 }
 
 fn spark(points: &[(NaiveDate, Option<f64>)]) -> Spark {
-    let (width, height) = (320u32, 56u32);
+    let (width, height) = (240u32, 56u32);
     let values: Vec<f64> = points.iter().filter_map(|(_, p)| *p).collect();
     let low = values.iter().copied().fold(f64::INFINITY, f64::min);
     let high = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
