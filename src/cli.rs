@@ -112,11 +112,13 @@ pub enum Command {
         the time of each. Shell commands: `\\d` or `.tables` (tables and views with their \
         columns), `\\d NAME` (one table's columns), `\\?` or `.help`, `\\q` or `.quit`.",
         after_help = "Tables: reports, policy_states, setting_states, ingest_log, quarantine, \
-        antivirus_health, firewall_status, device_inventory, exceptions (each with its `date` \
-        partition column).\n\
+        antivirus_health, firewall_status, device_inventory, secure_configurations, \
+        intune_devices, exceptions (each with its `date` partition column).\n\
         Views as of the newest day: latest_reports, current_policy_states, \
-        current_setting_states, device_status, device_keys (Intune device id to device), \
-        keyed_reports, inventory_status, device_exception_status; current_exceptions \
+        current_setting_states (each with the Intune exports' states), \
+        current_export_policy_states, device_status, device_keys (Intune device id to \
+        device), machine_keys (merged Defender machines), device_platforms, keyed_reports, \
+        inventory_status, device_exception_status; current_exceptions \
         (the exceptions in force). day_end_reports, day_end_policy_states, \
         day_end_setting_states: what the snapshot views read, each day from the \
         compacted daily snapshot where it is valid (docs/compaction.md).\n\n\

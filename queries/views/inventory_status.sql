@@ -12,6 +12,8 @@
 -- `Unsupported` by Defender; onboarded: onboardingStatus `Onboarded`;
 -- reporting: healthStatus `Active` and lastSeen within --stale-days (for a
 -- device only Intune knows: its newest check-in within --stale-days).
+-- NOT EXISTS rather than NOT IN: the same answer (the keys are never NULL),
+-- without the null-aware anti join that a Ballista cluster never finishes.
 CREATE VIEW inventory_status AS
 WITH listed AS (
     SELECT
@@ -49,8 +51,8 @@ intune_known AS (
 ),
 intune_only AS (
     SELECT device_id, max(observed_at) AS last_seen, max(stale_before) AS stale_before
-    FROM intune_known
-    WHERE device_id NOT IN (SELECT machine_id FROM listed)
+    FROM intune_known i
+    WHERE NOT EXISTS (SELECT 1 FROM listed l WHERE l.machine_id = i.device_id)
     GROUP BY device_id
 ),
 newest_name AS (
@@ -90,8 +92,9 @@ SELECT
     coalesce(is_excluded, false) AS excluded,
     exclusion_reason,
     'machine list' AS known_from
-FROM listed
-WHERE recency = 1 AND machine_id NOT IN (SELECT machine_id FROM machine_keys)
+FROM listed l
+WHERE recency = 1
+    AND NOT EXISTS (SELECT 1 FROM machine_keys k WHERE k.machine_id = l.machine_id)
 UNION ALL
 SELECT
     d.device_id AS machine_id,

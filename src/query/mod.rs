@@ -9,6 +9,7 @@ mod cluster;
 mod functions;
 mod location;
 pub mod output;
+mod shared;
 mod statements;
 
 use std::path::Path;
@@ -34,6 +35,7 @@ pub use catalog::{NamedQuery, named_queries, named_queries_with};
 pub use cluster::EngineKind;
 pub use functions::percentage;
 pub use location::Location;
+pub use shared::SharedSession;
 pub use statements::{Split, Statement, split as split_statements};
 
 use crate::lake::{self, MICROS_PER_DAY, PARTITION_COLUMN, Table};

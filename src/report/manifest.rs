@@ -70,7 +70,12 @@ fn relative(out: &Path, path: &Path) -> String {
 }
 
 impl Manifest {
-    pub fn build(input: &ReportInput, out: &Path, written: &[PathBuf]) -> Result<Manifest> {
+    pub fn build(
+        input: &ReportInput,
+        queries: BTreeMap<String, QueryRecord>,
+        out: &Path,
+        written: &[PathBuf],
+    ) -> Result<Manifest> {
         let mut files = written
             .iter()
             .map(|p| {
@@ -83,18 +88,6 @@ impl Manifest {
             })
             .collect::<Result<Vec<_>>>()?;
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let queries = input
-            .views
-            .iter()
-            .map(|(name, v)| {
-                let record = QueryRecord {
-                    sha256: format!("{:x}", Sha256::digest(v.sql.as_bytes())),
-                    sql: v.sql.clone(),
-                    rows: v.result.num_rows(),
-                };
-                (name.clone(), record)
-            })
-            .collect();
         let parameters = BTreeMap::from([
             ("as_of".to_owned(), input.as_of.to_string()),
             ("stale_days".to_owned(), input.stale_days.to_string()),

@@ -248,14 +248,27 @@ fn the_report_is_byte_identical_on_the_cluster() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
-        std::fs::read(out.join("manifest.json")).unwrap()
+        std::fs::read_to_string(out.join("manifest.json")).unwrap()
     };
     let local = report("local", &dir.path().join("local"));
     let remote = report(cluster(), &dir.path().join("remote"));
-    assert_eq!(
-        remote, local,
-        "the manifests (every file's checksum) differ"
-    );
+    // The manifest holds every file's checksum: say which files differ.
+    let files = |manifest: &str| -> Vec<(String, String)> {
+        let v: serde_json::Value = serde_json::from_str(manifest).unwrap();
+        v["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].to_string(), f["sha256"].to_string()))
+            .collect()
+    };
+    let (local_files, remote_files) = (files(&local), files(&remote));
+    let differ: Vec<&(String, String)> = local_files
+        .iter()
+        .filter(|f| !remote_files.contains(f))
+        .collect();
+    assert!(differ.is_empty(), "differ on the cluster: {differ:?}");
+    assert_eq!(remote, local, "the manifests differ");
 }
 
 /// A cluster that cannot see the lake's files would answer every query with

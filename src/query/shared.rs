@@ -1,0 +1,316 @@
+//! One session for a whole bundle. `posture report` and `posture run` run
+//! many named queries over the same lake and as-of day; one session
+//! registers the lake's tables once, and, when the plans run in this
+//! process, computes the views most of them read once, into files of the
+//! bundle's work folder, instead of once per query. Results are streams of
+//! record batches, so a caller holds one batch at a time.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{MemorySchemaProvider, TableProvider};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
+use futures::StreamExt;
+
+use super::{
+    Engine, EngineKind, Location, NamedQuery, SnapshotOptions, catalog, cluster, functions,
+    listing_table, parameters, snapshot_days,
+};
+use crate::lake::{PARTITION_COLUMN, Table};
+
+/// Memory the bundle's queries may hold before their sorts and aggregates
+/// spill to the work folder: the report's peak is this plus the rendering's
+/// own few megabytes, whatever the fleet.
+pub const BUNDLE_MEMORY: usize = 1 << 30;
+
+/// A span of days (`snapshot_days` holding that many days to the as-of
+/// day) with the views computed once in it when the plans run here, in the
+/// order of `catalog::VIEWS`: each view created after one of these reads
+/// its file instead of computing it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    days: u32,
+    computed_once: &'static [&'static str],
+}
+
+/// The as-of day, which most of a bundle's queries read: `device_keys`
+/// (every report of the lake, the same in every span, so shared by them)
+/// and the day's snapshot.
+const AS_OF_DAY: &[&str] = &[
+    "device_keys",
+    "latest_reports",
+    "current_policy_states",
+    "current_setting_states",
+    "device_status",
+];
+/// The day before too: one query (`changes`), nothing to share.
+const DAY_BEFORE: &[&str] = &[];
+/// `--days` days: both trends read each day's device status.
+const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
+
+/// Views that are the same in every span of days (no `snapshot_days`).
+const SAME_IN_EVERY_SPAN: [&str; 1] = ["device_keys"];
+
+/// A session over one lake and as-of day in which named queries run one
+/// after another, each as a stream.
+pub struct SharedSession {
+    /// One context per span of days (`snapshot_days` holding 1 day, 2, or
+    /// `--days`), all over one catalog and one runtime: the same registered
+    /// tables, memory pool and spill folder.
+    spans: Vec<(u32, SessionContext)>,
+}
+
+impl std::fmt::Debug for SharedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days: Vec<u32> = self.spans.iter().map(|(d, _)| *d).collect();
+        f.debug_struct("SharedSession")
+            .field("spans", &days)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// A session for a bundle's queries as of `options`. `work` is a folder
+    /// of the bundle's that the caller removes afterwards: sorts spill there
+    /// and the views computed once are written there.
+    pub async fn shared_session(
+        &self,
+        options: &SnapshotOptions,
+        work: &Path,
+    ) -> Result<SharedSession> {
+        let spill = work.join("spill");
+        std::fs::create_dir_all(&spill)
+            .with_context(|| format!("cannot create `{}`", spill.display()))?;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(BUNDLE_MEMORY, 1.0)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill])),
+            )
+            .build_arc()?;
+        if let (Location::S3(url), Some(store)) = (&self.lake, &self.store) {
+            runtime.register_object_store(url, Arc::clone(store));
+        }
+        let config = SessionConfig::new().with_information_schema(true);
+        let base = cluster::context(&self.engine, config, runtime).await?;
+        functions::register(&base);
+        // The lake's tables, cut at the as-of day, created once.
+        let as_of = self.as_of.format("%Y-%m-%d").to_string();
+        let mut tables: Vec<(&str, Arc<dyn TableProvider>)> = Vec::new();
+        for table in Table::ALL {
+            let provider = listing_table(&base, &self.lake, table)?;
+            let provider = if table.holds_reports() {
+                base.read_table(provider)?
+                    .filter(col(PARTITION_COLUMN).lt_eq(lit(as_of.clone())))?
+                    .into_view()
+            } else {
+                provider
+            };
+            tables.push((table.name(), provider));
+        }
+        // Files of views computed here can be read by this process only.
+        let computed_here = (self.engine == EngineKind::Local).then(|| work.join("views"));
+        if let Some(dir) = &computed_here {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+        }
+        let mut spans = Vec::new();
+        let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
+        for span in spans_of(options) {
+            let days = span.days;
+            let schema = if spans.is_empty() {
+                "public".to_owned()
+            } else {
+                format!("days_{days}")
+            };
+            let ctx = context_in_schema(&base, &schema)?;
+            for (name, provider) in &tables {
+                ctx.register_table(*name, Arc::clone(provider))?;
+            }
+            self.register_day_end_tables(&ctx, true).await?;
+            ctx.register_table(
+                "snapshot_days",
+                snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
+            )?;
+            ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+            for (name, sql) in catalog::VIEWS {
+                if let Some(provider) = shared.get(name) {
+                    ctx.register_table(name, Arc::clone(provider))?;
+                    continue;
+                }
+                ctx.sql(sql)
+                    .await
+                    .with_context(|| format!("cannot create the view `{name}`"))?;
+                if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
+                    let provider = compute_once(&ctx, &schema, name, dir)
+                        .await
+                        .with_context(|| format!("cannot compute the view `{name}`"))?;
+                    if SAME_IN_EVERY_SPAN.contains(&name) {
+                        shared.insert(name, provider);
+                    }
+                }
+            }
+            spans.push((days, ctx));
+        }
+        Ok(SharedSession { spans })
+    }
+}
+
+/// The spans of days a bundle's queries need: the as-of day, the day
+/// before it too (`changes`), and `--days` days (the trends).
+fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
+    let mut spans = vec![
+        Span {
+            days: 1,
+            computed_once: AS_OF_DAY,
+        },
+        Span {
+            days: 2,
+            computed_once: DAY_BEFORE,
+        },
+    ];
+    let days = options.days.max(1);
+    if days > 2 {
+        spans.push(Span {
+            days,
+            computed_once: TREND,
+        });
+    }
+    spans
+}
+
+/// A context over `base`'s catalog and runtime whose unqualified names
+/// resolve in `schema` (created when missing).
+fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionContext> {
+    let catalog = base
+        .catalog("datafusion")
+        .context("the session has no default catalog")?;
+    if catalog.schema(schema).is_none() {
+        catalog.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
+    }
+    let mut state = base.state();
+    state.config_mut().options_mut().catalog.default_schema = schema.to_owned();
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// Runs the view `name` once into `DIR/name.parquet` and puts that file in
+/// its place, so that what is created later reads the rows instead of
+/// computing them again.
+async fn compute_once(
+    ctx: &SessionContext,
+    span: &str,
+    name: &str,
+    dir: &Path,
+) -> Result<Arc<dyn TableProvider>> {
+    let df = ctx.table(name).await?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create `{}`", path.display()))?;
+    // Written once and read a few times: fast compression, and row groups
+    // small enough to be read in parallel and held one at a time.
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .build();
+    let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties))?;
+    let mut stream = df.execute_stream().await?;
+    while let Some(batch) = stream.next().await {
+        writer.write(&batch?)?;
+    }
+    writer
+        .close()
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    let url = ListingTableUrl::parse(
+        std::path::absolute(&path)?
+            .to_str()
+            .context("the work folder's path is not UTF-8")?,
+    )?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    let provider: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::clone(&provider))?;
+    Ok(provider)
+}
+
+impl SharedSession {
+    /// Runs a named query; its rows come as the stream is read.
+    pub async fn stream(
+        &self,
+        query: &NamedQuery,
+        options: &SnapshotOptions,
+    ) -> Result<(SchemaRef, SendableRecordBatchStream)> {
+        let days = if query.spans_days {
+            options.days.max(1)
+        } else if query.compares_days {
+            2
+        } else {
+            1
+        };
+        let ctx = self
+            .spans
+            .iter()
+            .find(|(d, _)| *d == days)
+            .map(|(_, ctx)| ctx)
+            .context("the session has no span of that many days")?;
+        let df = ctx
+            .sql(&query.sql)
+            .await
+            .with_context(|| format!("the query `{}` does not plan", query.name))?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let stream = df
+            .execute_stream()
+            .await
+            .with_context(|| format!("the query `{}` failed", query.name))?;
+        Ok((schema, stream))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_views_computed_once_exist() {
+        let all = [AS_OF_DAY, DAY_BEFORE, TREND, &SAME_IN_EVERY_SPAN];
+        for name in all.into_iter().flatten() {
+            assert!(
+                catalog::VIEWS.iter().any(|(v, _)| v == name),
+                "`{name}` is not a view of queries/views"
+            );
+        }
+    }
+
+    #[test]
+    fn spans_cover_the_day_the_day_before_and_the_trend() {
+        let with = |days| SnapshotOptions {
+            days,
+            ..SnapshotOptions::default()
+        };
+        let days = |options| -> Vec<u32> { spans_of(&options).iter().map(|s| s.days).collect() };
+        assert_eq!(days(with(30)), [1, 2, 30]);
+        assert_eq!(days(with(1)), [1, 2]);
+        assert_eq!(days(with(2)), [1, 2]);
+        // Only the as-of day computes the views every span shares.
+        for name in SAME_IN_EVERY_SPAN {
+            assert!(AS_OF_DAY.contains(&name));
+            assert!(!DAY_BEFORE.contains(&name) && !TREND.contains(&name));
+        }
+    }
+}
