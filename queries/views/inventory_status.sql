@@ -13,7 +13,7 @@
 -- reporting: healthStatus `Active` and lastSeen within --stale-days (for a
 -- device only Intune knows: its newest check-in within --stale-days).
 -- NOT EXISTS rather than NOT IN: the same answer (the keys are never NULL),
--- without the null-aware anti join that a Ballista cluster never finishes.
+-- with a plain anti join, which a Ballista cluster runs like any other.
 CREATE VIEW inventory_status AS
 WITH listed AS (
     SELECT
@@ -27,27 +27,39 @@ WITH listed AS (
     CROSS JOIN snapshot_days s
     WHERE m.observed_at < s.day_end
 ),
-intune_known AS (
+-- Intune's device inventory (the platform) and DefenderAgents (the
+-- onboarding state), each keyed to its device; read apart so that no
+-- branch of a union is a constant NULL column that the planner prunes to
+-- an empty plan (which a Ballista cluster never finishes).
+inventory_rows AS (
     SELECT
-        coalesce(k.device_key, 'intune:' || x.intune_id) AS device_id,
+        coalesce(k.device_key, 'intune:' || x.intune_device_id) AS device_id,
         x.device_name,
         x.os_platform,
-        x.onboarded,
         x.observed_at,
         s.stale_before
-    FROM (
-        SELECT intune_device_id AS intune_id, device_name, os_platform,
-            CAST(NULL AS BOOLEAN) AS onboarded, observed_at
-        FROM intune_devices
-        UNION ALL
-        SELECT device_id AS intune_id, device_name, CAST(NULL AS VARCHAR) AS os_platform,
-            wdatp_onboarded AS onboarded, observed_at
-        FROM antivirus_health
-        WHERE source IS NULL OR source = 'intune:DefenderAgents'
-    ) x
+    FROM intune_devices x
     CROSS JOIN snapshot_days s
-    LEFT JOIN device_keys k ON k.intune_id = x.intune_id
+    LEFT JOIN device_keys k ON k.intune_id = x.intune_device_id
     WHERE x.observed_at < s.day_end
+),
+agent_rows AS (
+    SELECT
+        coalesce(k.device_key, 'intune:' || x.device_id) AS device_id,
+        x.device_name,
+        x.wdatp_onboarded AS onboarded,
+        x.observed_at,
+        s.stale_before
+    FROM antivirus_health x
+    CROSS JOIN snapshot_days s
+    LEFT JOIN device_keys k ON k.intune_id = x.device_id
+    WHERE x.observed_at < s.day_end
+        AND (x.source IS NULL OR x.source = 'intune:DefenderAgents')
+),
+intune_known AS (
+    SELECT device_id, device_name, observed_at, stale_before FROM inventory_rows
+    UNION ALL
+    SELECT device_id, device_name, observed_at, stale_before FROM agent_rows
 ),
 intune_only AS (
     SELECT device_id, max(observed_at) AS last_seen, max(stale_before) AS stale_before
@@ -63,12 +75,12 @@ newest_name AS (
 newest_platform AS (
     SELECT device_id, os_platform,
         row_number() OVER (PARTITION BY device_id ORDER BY observed_at DESC, os_platform) AS pick
-    FROM intune_known WHERE os_platform IS NOT NULL
+    FROM inventory_rows WHERE os_platform IS NOT NULL
 ),
 newest_onboarding AS (
     SELECT device_id, onboarded,
         row_number() OVER (PARTITION BY device_id ORDER BY observed_at DESC, onboarded) AS pick
-    FROM intune_known WHERE onboarded IS NOT NULL
+    FROM agent_rows WHERE onboarded IS NOT NULL
 )
 SELECT
     machine_id,

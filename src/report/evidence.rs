@@ -69,6 +69,43 @@ enum Csv {
     },
 }
 
+/// The schema with text as plain `Utf8`: the planner may hand some text
+/// columns over as `Utf8View` (a `CAST(NULL AS VARCHAR)` in a union, on
+/// this process but not on a cluster), and the evidence files must not
+/// depend on where the query ran.
+fn plain_strings(schema: &SchemaRef) -> SchemaRef {
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Utf8View)
+    {
+        return Arc::clone(schema);
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// `batch` with the columns cast to `schema`'s types where they differ.
+fn with_schema(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.schema().fields() == schema.fields() {
+        return Ok(batch.clone());
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| cast(column, field.data_type()))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
+}
+
 fn create(path: &Path) -> Result<BufWriter<File>> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -81,6 +118,7 @@ fn create(path: &Path) -> Result<BufWriter<File>> {
 impl EvidenceWriter {
     /// Starts the files of the view `name` under `out`.
     pub fn new(out: &Path, name: &str, schema: SchemaRef) -> Result<EvidenceWriter> {
+        let schema = plain_strings(&schema);
         let properties = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
             .set_max_row_group_row_count(Some(PARQUET_ROWS_PER_GROUP))
@@ -102,6 +140,7 @@ impl EvidenceWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
+        let batch = &with_schema(batch, &self.schema)?;
         self.parquet.write(batch)?;
         let text = for_people(batch)?;
         let mut start = 0;
@@ -366,6 +405,30 @@ mod tests {
         let csv = std::fs::read_to_string(dir.path().join("csv/v.csv")).unwrap();
         assert!(csv.starts_with("n,text\r\n0,'=row 0 "), "{csv}");
         assert_eq!(csv.lines().count(), 4);
+    }
+
+    #[test]
+    fn text_views_are_written_as_plain_text_whichever_engine_gave_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = batch(0, 3);
+        let view = cast(plain.column(1), &DataType::Utf8View).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("text", DataType::Utf8View, true),
+        ]));
+        let batch = RecordBatch::try_new(schema, vec![plain.column(0).clone(), view]).unwrap();
+        let mut writer = EvidenceWriter::new(dir.path(), "v", batch.schema()).unwrap();
+        writer.write(&batch).unwrap();
+        writer.finish().unwrap();
+        let file = File::open(dir.path().join("data/v.parquet")).unwrap();
+        let read =
+            datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                file,
+            )
+            .unwrap();
+        assert_eq!(read.schema().fields(), plain.schema().fields());
+        let rows: Vec<RecordBatch> = read.build().unwrap().map(|b| b.unwrap()).collect();
+        assert_eq!(rows, [plain]);
     }
 
     #[test]
