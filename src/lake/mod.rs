@@ -3,6 +3,7 @@
 
 mod commit;
 mod compact;
+mod index;
 mod snapshot;
 mod tables;
 
@@ -25,6 +26,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
 pub use compact::{CompactSummary, compact};
+pub use index::{INDEX_DIR, IdIndex, id_column};
 pub use snapshot::{BUILT_FROM, Listing, SnapshotDays};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
