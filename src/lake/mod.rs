@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray, UInt32Array,
+};
 use datafusion::arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -68,36 +70,6 @@ pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// The `report_id`s already in one date partition of `reports`: the only
-/// place a re-delivered report can be, since a report's date comes from its
-/// own `observed_at`.
-pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<String>> {
-    ids_in_partition(lake, Table::Reports, "report_id", date)
-}
-
-/// The values of the id column `column` (`report_id`, `row_id`) in one date
-/// partition of `table`: the dedup set of that partition.
-pub fn ids_in_partition(
-    lake: &Path,
-    table: Table,
-    column: &str,
-    date: NaiveDate,
-) -> Result<HashSet<String>> {
-    let mut ids = HashSet::new();
-    let dir = partition_dir(lake, table, date);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(ids);
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
-    for path in paths {
-        read_text_column(&path, column, &mut |id| {
-            ids.insert(id.to_owned());
-        })?;
-    }
-    Ok(ids)
 }
 
 /// The ledger of `posture run`: the SHA-256 of every file an ingest read to
@@ -251,6 +223,125 @@ pub fn stage_partitioned(
         start = end;
     }
     Ok(files)
+}
+
+/// Writes reports with their policy and setting states into the staging
+/// area: one sorted file per table and date partition. The rows of report
+/// `i` are contiguous in the other two tables, `rows[i]` of each.
+///
+/// Sorting by report is enough: the reports are sorted by day, device,
+/// time and `report_id` (unique in a batch), then each report's own rows
+/// by `policy_id` (and `setting_id`), which is each table's sort order
+/// without comparing millions of rows with each other.
+pub fn stage_reports(
+    staging: &mut Staging,
+    [reports, policies, settings]: [&RecordBatch; 3],
+    rows: &[(usize, usize)],
+    file_stem: &str,
+) -> Result<()> {
+    if reports.num_rows() == 0 {
+        return Ok(());
+    }
+    let text = |batch: &RecordBatch, name: &str| {
+        batch
+            .column_by_name(name)
+            .expect("a sort column")
+            .as_string::<i32>()
+            .clone()
+    };
+    let times: &TimestampMicrosecondArray = reports
+        .column_by_name("observed_at")
+        .expect("reports have observed_at")
+        .as_primitive::<TimestampMicrosecondType>();
+    let day_of = |t: i64| t.div_euclid(MICROS_PER_DAY);
+    let days: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+        times.values().iter().map(|t| day_of(*t)),
+    ));
+    let mut keys = vec![SortColumn {
+        values: days,
+        options: None,
+    }];
+    for name in Table::Reports.sort_columns() {
+        keys.push(SortColumn {
+            values: reports.column_by_name(name).expect("sort column").clone(),
+            options: None,
+        });
+    }
+    let order = lexsort_to_indices(&keys, None).context("cannot sort rows")?;
+    // Where each report's rows start in the other two tables.
+    let mut policy_start = Vec::with_capacity(rows.len());
+    let mut setting_start = Vec::with_capacity(rows.len());
+    let (mut p, mut s) = (0u32, 0u32);
+    for (np, ns) in rows {
+        policy_start.push(p);
+        setting_start.push(s);
+        p += *np as u32;
+        s += *ns as u32;
+    }
+    let policy_ids = text(policies, "policy_id");
+    let setting_policies = text(settings, "policy_id");
+    let setting_ids = text(settings, "setting_id");
+    let mut policy_order: Vec<u32> = Vec::with_capacity(policies.num_rows());
+    let mut setting_order: Vec<u32> = Vec::with_capacity(settings.num_rows());
+    // Per day, in order: (day, reports, policy rows, setting rows).
+    let mut days: Vec<(i64, usize, usize, usize)> = Vec::new();
+    for &i in order.values() {
+        let i = i as usize;
+        let day = day_of(times.value(i));
+        if days.last().is_none_or(|d| d.0 != day) {
+            days.push((day, 0, 0, 0));
+        }
+        let (np, ns) = rows[i];
+        let first = policy_order.len();
+        policy_order.extend(policy_start[i]..policy_start[i] + np as u32);
+        policy_order[first..].sort_by(|a, b| {
+            policy_ids
+                .value(*a as usize)
+                .cmp(policy_ids.value(*b as usize))
+        });
+        let first = setting_order.len();
+        setting_order.extend(setting_start[i]..setting_start[i] + ns as u32);
+        setting_order[first..].sort_by(|a, b| {
+            let (a, b) = (*a as usize, *b as usize);
+            setting_policies
+                .value(a)
+                .cmp(setting_policies.value(b))
+                .then_with(|| setting_ids.value(a).cmp(setting_ids.value(b)))
+        });
+        let last = days.last_mut().expect("pushed above");
+        last.1 += 1;
+        last.2 += np;
+        last.3 += ns;
+    }
+    let sorted = [
+        (Table::Reports, take_record_batch(reports, &order)),
+        (
+            Table::PolicyStates,
+            take_record_batch(policies, &UInt32Array::from(policy_order)),
+        ),
+        (
+            Table::SettingStates,
+            take_record_batch(settings, &UInt32Array::from(setting_order)),
+        ),
+    ];
+    for (n, (table, batch)) in sorted.into_iter().enumerate() {
+        let batch = batch.context("cannot sort rows")?;
+        let mut start = 0;
+        for day in &days {
+            let len = [day.1, day.2, day.3][n];
+            let date = utc_date(day.0 * MICROS_PER_DAY);
+            let relative = format!(
+                "{}/{PARTITION_COLUMN}={}/{file_stem}.parquet",
+                table.name(),
+                date.format("%Y-%m-%d")
+            );
+            if len > 0 {
+                write_parquet(staging, &relative, table, &batch.slice(start, len))?;
+            }
+            start += len;
+        }
+    }
+    Ok(())
 }
 
 fn write_parquet(
