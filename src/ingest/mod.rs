@@ -240,7 +240,7 @@ fn threads(
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = sync_channel::<Work>(workers * IN_FLIGHT);
         let (piece_tx, piece_rx) = sync_channel::<Piece>(workers * IN_FLIGHT);
-        let (batch_tx, batch_rx) = sync_channel::<Batch>(1);
+        let (batch_tx, batch_rx) = sync_channel::<Batch>(0);
         let reader = scope.spawn(move || {
             work::read_inputs(context.files, context.limits, &mut |work| {
                 work_tx.send(work).map_err(|_| anyhow!("stopped"))

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use datafusion::arrow::array::{AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::{concat_batches, filter_record_batch};
 
-use super::batch::{Batch, ItemKind};
+use super::batch::{Batch, Item, ItemKind};
 use crate::lake::{self, IdIndex, Staging, Table};
 
 pub(super) struct Writer {
@@ -58,17 +58,23 @@ impl Writer {
     pub fn write(&mut self, batch: Batch) -> Result<()> {
         let stem = format!("part-{}-{:05}", self.run_id, self.flushes);
         self.flushes += 1;
-        if !batch.reports.is_empty() {
-            self.write_reports(&batch, &stem)?;
+        let Batch {
+            items,
+            reports,
+            vendor,
+            quarantine,
+        } = batch;
+        if !reports.is_empty() {
+            self.write_reports(&items, reports, &stem)?;
         }
-        let mut vendor: BTreeMap<Table, Vec<RecordBatch>> = BTreeMap::new();
-        for (table, rows) in &batch.vendor {
-            vendor.entry(*table).or_default().push(rows.clone());
+        let mut tables: BTreeMap<Table, Vec<RecordBatch>> = BTreeMap::new();
+        for (table, rows) in vendor {
+            tables.entry(table).or_default().push(rows);
         }
-        for (table, pieces) in vendor {
-            self.write_rows(&batch, table, &pieces, &stem)?;
+        for (table, pieces) in tables {
+            self.write_rows(&items, table, &pieces, &stem)?;
         }
-        let quarantine = concat(Table::Quarantine, &batch.quarantine)?;
+        let quarantine = concat(Table::Quarantine, &quarantine)?;
         lake::stage_partitioned(
             &mut self.staging,
             Table::Quarantine,
@@ -80,19 +86,13 @@ impl Writer {
         Ok(())
     }
 
-    fn write_reports(&mut self, batch: &Batch, stem: &str) -> Result<()> {
-        let part = |i: usize| {
-            batch
-                .reports
-                .iter()
-                .map(|r| r[i].clone())
-                .collect::<Vec<_>>()
-        };
-        let reports = concat(Table::Reports, &part(0))?;
-        let policies = concat(Table::PolicyStates, &part(1))?;
-        let settings = concat(Table::SettingStates, &part(2))?;
-        let items: Vec<(usize, u64, usize, usize)> = batch
-            .items
+    fn write_reports(
+        &mut self,
+        items: &[(usize, Item)],
+        pieces: Vec<[RecordBatch; 3]>,
+        stem: &str,
+    ) -> Result<()> {
+        let reports: Vec<(usize, u64, usize, usize)> = items
             .iter()
             .filter_map(|(file, item)| match item.kind {
                 ItemKind::Report { policies, settings } => {
@@ -101,40 +101,25 @@ impl Writer {
                 _ => None,
             })
             .collect();
-        let ids = reports
-            .column_by_name("report_id")
-            .expect("reports have a report_id")
-            .as_string::<i32>();
-        let new = self.index.admit(
-            Table::Reports,
-            ids.iter().map(|id| id.expect("report_id is never null")),
-            &mut self.staging,
-        )?;
-        let mut policy_mask = Vec::with_capacity(policies.num_rows());
-        let mut setting_mask = Vec::with_capacity(settings.num_rows());
-        let mut rows = Vec::new();
-        for ((file, weight, p, s), new) in items.iter().zip(&new) {
+        let ids = pieces.iter().flat_map(|piece| {
+            piece[0]
+                .column_by_name("report_id")
+                .expect("reports have a report_id")
+                .as_string::<i32>()
+                .iter()
+                .map(|id| id.expect("report_id is never null"))
+        });
+        let new = self.index.admit(Table::Reports, ids, &mut self.staging)?;
+        for ((file, weight, _, _), new) in reports.iter().zip(&new) {
             self.count(*file, *weight, *new);
-            policy_mask.extend(std::iter::repeat_n(*new, *p));
-            setting_mask.extend(std::iter::repeat_n(*new, *s));
-            if *new {
-                rows.push((*p, *s));
-            }
         }
-        let reports = keep(&reports, &new)?;
-        let policies = keep(&policies, &policy_mask)?;
-        let settings = keep(&settings, &setting_mask)?;
-        lake::stage_reports(
-            &mut self.staging,
-            [&reports, &policies, &settings],
-            &rows,
-            stem,
-        )
+        let rows: Vec<(usize, usize)> = reports.iter().map(|r| (r.2, r.3)).collect();
+        lake::stage_reports(&mut self.staging, pieces, &new, &rows, stem)
     }
 
     fn write_rows(
         &mut self,
-        batch: &Batch,
+        items: &[(usize, Item)],
         table: Table,
         pieces: &[RecordBatch],
         stem: &str,
@@ -150,15 +135,11 @@ impl Writer {
             ids.iter().map(|id| id.expect("row ids are never null")),
             &mut self.staging,
         )?;
-        let items = batch
-            .items
-            .iter()
-            .filter_map(|(file, item)| match item.kind {
-                ItemKind::Row(t) if t == table => Some((*file, item.weight)),
-                _ => None,
-            });
-        let items: Vec<(usize, u64)> = items.collect();
-        for ((file, weight), new) in items.into_iter().zip(&new) {
+        let of_table = items.iter().filter_map(|(file, item)| match item.kind {
+            ItemKind::Row(t) if t == table => Some((*file, item.weight)),
+            _ => None,
+        });
+        for ((file, weight), new) in of_table.zip(&new) {
             self.count(file, weight, *new);
         }
         let rows = keep(&rows, &new)?;
