@@ -802,6 +802,29 @@ mod tests {
     }
 
     #[test]
+    fn the_filters_spare_the_page_reads_of_new_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let (lock, mut staging, mut index) = start(lake, 0, 1 << 20);
+        let ids: Vec<String> = (0..5_000).map(|i| format!("in-{i}")).collect();
+        admit(
+            &mut index,
+            &mut staging,
+            &ids.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        commit(lock, staging, index);
+        let (_lock, _staging, index) = start(lake, 1, 1 << 20);
+        let run = &index.tables[&Table::Reports].runs[0];
+        assert!(ids.iter().all(|id| run.filters[0].check(id.as_str())));
+        // Of ids not in the run, about one in a thousand gets past the
+        // filter (and then costs a page read).
+        let past = (0..10_000)
+            .filter(|i| run.filters[0].check(format!("out-{i}").as_str()))
+            .count();
+        assert!(past < 100, "{past} of 10000 absent ids passed the filter");
+    }
+
+    #[test]
     fn tables_have_their_own_ids() {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path();
