@@ -113,8 +113,22 @@ struct IdRun {
     /// Per row group: its filter, and the least and greatest id it may
     /// hold (from its pages' bounds).
     filters: Vec<Sbbf>,
-    groups: Vec<(Box<[u8]>, Box<[u8]>)>,
+    groups: Vec<Bounds>,
 }
+
+/// The least and greatest id a row group may hold.
+type Bounds = (Box<[u8]>, Box<[u8]>);
+
+/// Of one row group: the ids its filter may hold, and the pages to read
+/// to know (first row, rows).
+#[derive(Clone, Default)]
+struct Wanted {
+    ids: Vec<usize>,
+    pages: Vec<(usize, usize)>,
+}
+
+/// Receives the ids of a run being written, in order.
+type Emit<'a> = dyn FnMut(&str) -> Result<()> + 'a;
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]))
@@ -216,8 +230,7 @@ impl IdRun {
     fn find(&self, ids: &[&str]) -> Result<Vec<bool>> {
         let mut present = vec![false; ids.len()];
         // Per row group, the ids its filter may hold and the pages to read.
-        let mut wanted: Vec<(Vec<usize>, Vec<(usize, usize)>)> =
-            vec![Default::default(); self.groups.len()];
+        let mut wanted = vec![Wanted::default(); self.groups.len()];
         for (i, id) in ids.iter().enumerate() {
             let groups = overlapping(
                 self.groups.len(),
@@ -227,13 +240,20 @@ impl IdRun {
             );
             for group in groups {
                 if self.filters[group].check(*id) {
-                    let (candidates, pages) = &mut wanted[group];
-                    candidates.push(i);
-                    self.pages_for(group, id, pages);
+                    let wanted = &mut wanted[group];
+                    wanted.ids.push(i);
+                    self.pages_for(group, id, &mut wanted.pages);
                 }
             }
         }
-        for (group, (candidates, mut pages)) in wanted.into_iter().enumerate() {
+        for (
+            group,
+            Wanted {
+                ids: candidates,
+                mut pages,
+            },
+        ) in wanted.into_iter().enumerate()
+        {
             if candidates.is_empty() || pages.is_empty() {
                 continue;
             }
@@ -322,7 +342,7 @@ fn write_run(
     staging: &mut Staging,
     relative: &str,
     ids: u64,
-    fill: &mut dyn FnMut(&mut dyn FnMut(&str) -> Result<()>) -> Result<()>,
+    fill: &mut dyn FnMut(&mut Emit<'_>) -> Result<()>,
 ) -> Result<()> {
     let (path, file) = staging.create(relative)?;
     let context = || format!("cannot write `{}`", path.display());
