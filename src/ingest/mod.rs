@@ -254,6 +254,9 @@ fn threads(
                 scope.spawn(move || parse_loop(&work_rx, &piece_tx, context))
             })
             .collect();
+        // Only the parsers hold the work's receiver: when they stop, the
+        // reader's next send fails and it stops too.
+        drop(work_rx);
         drop(piece_tx);
         let writing = scope.spawn(move || write_loop(writer, &batch_rx));
         let collected = collect_loop(collector, &piece_rx, &batch_tx, progress, files);

@@ -289,8 +289,17 @@ fn a_full_disk_fails_clearly_and_leaves_the_lake_as_it_was() {
     let before = lake_files(&lake);
 
     let mut command = posture();
+    // Several threads whatever the machine: a writer that fails must stop
+    // the readers and parsers too (a hang here was a bug).
     command
-        .args(["ingest", "--batch-rows", BATCH_ROWS, "--lake"])
+        .args([
+            "ingest",
+            "--threads",
+            "2",
+            "--batch-rows",
+            BATCH_ROWS,
+            "--lake",
+        ])
         .arg(&lake)
         .arg(&inbox);
     if mounted {
