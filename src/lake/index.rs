@@ -410,7 +410,18 @@ impl IdIndex {
                     let runs = &mut index.tables.get_mut(&table).expect("an id table").runs;
                     for name in names {
                         let relative = format!("{INDEX_DIR}/{}/{name}", table.name());
-                        runs.push(IdRun::open(relative.clone(), lake.join(&relative), false)?);
+                        let run = IdRun::open(relative.clone(), lake.join(&relative), false)
+                            .map_err(|e| {
+                                crate::Hinted::new(
+                                    format!("{e:#}"),
+                                    format!(
+                                        "the index is derived from the tables: remove the folder \
+                                         `{}` and the next ingest rebuilds it",
+                                        dir.display()
+                                    ),
+                                )
+                            })?;
+                        runs.push(run);
                     }
                 }
             }

@@ -243,3 +243,45 @@ fn a_lake_without_an_index_gets_one_and_dedups_across_days_again() {
     assert!(!stderr(&o).contains("indexing:"), "{}", stderr(&o));
     assert_eq!(summary(&o), counts(6, 0, 6, 0));
 }
+
+#[test]
+fn a_damaged_index_names_its_file_and_says_how_to_rebuild_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let day1 = write(
+        &dir.path().join("d1.ndjson"),
+        &[report("r-1", "2026-11-20T10:00:00Z", "Succeeded")],
+    );
+    assert_eq!(ingest(&lake, &[&day1]), counts(1, 1, 0, 0));
+    let runs: Vec<PathBuf> = std::fs::read_dir(lake.join("_index/reports"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1);
+    std::fs::write(&runs[0], b"not parquet").unwrap();
+    let o = posture()
+        .args(["ingest", "--lake"])
+        .arg(&lake)
+        .arg(&day1)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot read the dedup index run `{}`",
+            runs[0].display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "\nhint: the index is derived from the tables: remove the folder `{}` and the next \
+             ingest rebuilds it\n",
+            lake.join("_index").display()
+        )),
+        "{err}"
+    );
+    std::fs::remove_dir_all(lake.join("_index")).unwrap();
+    assert_eq!(ingest(&lake, &[&day1]), counts(1, 0, 1, 0));
+}
