@@ -68,6 +68,10 @@ pub enum Command {
         /// of the file is quarantined, unread
         #[arg(long, value_name = "SIZE", default_value = "4GiB", value_parser = parse_size)]
         max_decompressed_bytes: u64,
+        /// Threads that parse reports (default: one per core); 1 runs the whole
+        /// ingest on one thread. The lake is the same either way
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        threads: Option<u16>,
     },
     /// Run a named compliance query (see --list)
     #[command(after_help = "Examples:\n  \

@@ -27,6 +27,8 @@ pub const POINTS: &[&str] = &[
     "mid-parquet-write",
     // A batch of rows has been written out to staged files.
     "after-flush",
+    // A run of the dedup index is half written in `_staging/`.
+    "mid-index-write",
     // A compaction has staged the merged file of one partition.
     "after-compact-partition",
     // Every file is staged and `COMMIT.tmp` is synced; the commit rename

@@ -2,7 +2,9 @@
 (DuckDB and pyarrow) and prints, for each lake given, a digest of its data
 as JSON: for tests/cli/crash.rs, which compares a lake that survived kills
 with the lake of a clean run. Every file of every table is read in full, so
-a torn or half-written Parquet file fails here."""
+a torn or half-written Parquet file fails here. The dedup index
+(`_index/reports/`) is read too: it must hold each `report_id` of `reports`
+once, and nothing else."""
 
 import json
 import os
@@ -38,6 +40,14 @@ def digest(lake):
             out["data"][table] = {"rows": rows, "md5": md5}
     src = f"read_parquet('{lake}/reports/*/*.parquet')"
     out["duplicates"] = con.execute(f"SELECT count(*) - count(DISTINCT report_id) FROM {src}").fetchone()[0]
+    index = f"read_parquet('{lake}/_index/reports/*.parquet')"
+    if os.path.isdir(f"{lake}/_index/reports"):
+        ids, distinct = con.execute(f"SELECT count(*), count(DISTINCT id) FROM {index}").fetchone()
+        missing = con.execute(f"SELECT count(*) FROM (SELECT report_id FROM {src} EXCEPT SELECT id FROM {index})").fetchone()[0]
+        extra = con.execute(f"SELECT count(*) FROM (SELECT id FROM {index} EXCEPT SELECT report_id FROM {src})").fetchone()[0]
+        out["index"] = {"ids": ids, "twice": ids - distinct, "missing": missing, "extra": extra}
+    else:
+        out["index"] = None
     return out
 
 

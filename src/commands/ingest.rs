@@ -14,10 +14,14 @@ pub fn run(
     lake: PathBuf,
     paths: Vec<PathBuf>,
     batch_rows: usize,
+    threads: Option<usize>,
     limits: Limits,
 ) -> Result<ExitCode> {
     let mut options = IngestOptions::new(lake, paths);
     options.batch_rows = batch_rows;
+    if let Some(threads) = threads {
+        options.threads = threads;
+    }
     options.limits = limits;
     let summary = ingest(&options).map_err(|e| full_disk_hint(e, &options))?;
     eprintln!("{}", summary.line());

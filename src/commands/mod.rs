@@ -30,10 +30,12 @@ pub fn run(command: Command) -> Result<ExitCode> {
             batch_rows,
             max_report_bytes,
             max_decompressed_bytes,
+            threads,
         } => ingest::run(
             lake,
             paths,
             batch_rows,
+            threads.map(usize::from),
             crate::ingest::Limits {
                 max_report_bytes,
                 max_decompressed_bytes,

@@ -2,10 +2,22 @@
 //! nothing. Every report read lands, is counted as a duplicate of one already
 //! there, or is quarantined with its position and one reason.
 //!
-//! Memory is bounded by `IngestOptions::batch_rows`, not by the input: rows
-//! are flushed to staged Parquet files as they accumulate, and the whole run
-//! is committed at once at the end.
+//! Both cores: one thread reads the files in order and cuts them into
+//! chunks of whole records ([`work`]); workers parse, validate and build
+//! the rows of chunks in parallel; the calling thread puts them back in
+//! input order and cuts batches ([`batch`]); one more thread deduplicates,
+//! sorts and writes each batch ([`writer`]). With one thread the same steps
+//! run one after the other, and give the same files.
+//!
+//! Intune per-setting exports are read after every other file, so that
+//! the policy statuses their rows are filed under are known; the collector
+//! files them in input order ([`batch`]).
+//!
+//! Memory is bounded by `IngestOptions::batch_rows` and the dedup index's
+//! budget, not by the input: rows are flushed to staged Parquet files as
+//! they accumulate, and the whole run is committed at once at the end.
 
+mod batch;
 pub mod error_code;
 pub mod exceptions;
 pub(crate) mod exports;
@@ -13,25 +25,32 @@ mod report;
 mod rows;
 mod source;
 mod statuses;
+mod work;
+mod writer;
 
-use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use chrono::NaiveDate;
+use anyhow::{Context, Result, anyhow};
 
-pub use report::{Device, Policy, Report, SCHEMA_V1, Setting, State, parse, parse_timestamp_us};
+pub use report::{
+    BorrowedReport, Device, Policy, Report, SCHEMA_V1, Setting, State, parse, parse_borrowed,
+    parse_timestamp_us,
+};
 pub use rows::FileCounts;
 pub use source::{
     FileDigest, Limits, Position, RAW_PREFIX_BYTES, Record, SourceError, discover, read_file,
 };
 
-use crate::lake::{self, Staging, Table};
+use crate::lake::{self, IdIndex, Staging};
+use batch::{Batch, Collector, Piece};
 pub use exports::export_time;
-use rows::{ExportRows, ReportRows, RunRows};
-use statuses::Statuses;
+use rows::LogRows;
+use work::{Context as WorkContext, Work};
+use writer::Writer;
 
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
@@ -40,6 +59,11 @@ pub struct IngestOptions {
     /// Rows (reports + policy states + setting states) held in memory before
     /// they are written out to staged Parquet files.
     pub batch_rows: usize,
+    /// Threads that parse; 1 runs the whole ingest on the calling thread.
+    pub threads: usize,
+    /// Bytes of new ids the dedup index holds in memory before it writes
+    /// them out as a run.
+    pub index_memory: usize,
     /// Progress on stderr; the command turns it on when stderr is a terminal.
     pub progress: bool,
     /// When the run happened, in UTC microseconds: stamped on every row.
@@ -50,17 +74,25 @@ pub struct IngestOptions {
 
 impl IngestOptions {
     pub const DEFAULT_BATCH_ROWS: usize = 1_000_000;
+    pub const DEFAULT_INDEX_MEMORY: usize = 128 << 20;
 
     pub fn new(lake: PathBuf, paths: Vec<PathBuf>) -> IngestOptions {
         IngestOptions {
             lake,
             paths,
             batch_rows: Self::DEFAULT_BATCH_ROWS,
+            threads: default_threads(),
+            index_memory: Self::DEFAULT_INDEX_MEMORY,
             progress: std::io::stderr().is_terminal(),
             ingested_at_us: chrono::Utc::now().timestamp_micros(),
             limits: Limits::default(),
         }
     }
+}
+
+/// One parsing thread per core.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The totals of a run; `read = new + duplicate + quarantined` always.
@@ -81,177 +113,6 @@ impl IngestSummary {
             "ingested: read={} new={} duplicate={} quarantined={}",
             c.read, c.new, c.duplicate, c.quarantined
         )
-    }
-}
-
-/// One run of the ingest, with everything it holds between files.
-struct Run<'a> {
-    lake: &'a Path,
-    run_id: String,
-    staging: Staging,
-    rows: ReportRows,
-    run_rows: RunRows,
-    /// Report ids already in the lake (by date partition, loaded on first
-    /// use) or accepted earlier in this run.
-    seen: HashMap<NaiveDate, HashSet<String>>,
-    /// The same for the vendor tables' `row_id`s.
-    rows_seen: HashMap<(Table, NaiveDate), HashSet<String>>,
-    export_rows: ExportRows,
-    /// The Intune policy statuses seen, which per-setting rows are filed
-    /// under.
-    statuses: Statuses,
-    batch_rows: usize,
-    flushes: usize,
-    totals: FileCounts,
-}
-
-impl Run<'_> {
-    fn accept(&mut self, report: &Report, file: &str, source: Option<&str>) -> Result<bool> {
-        let date = lake::utc_date(report.observed_at_us);
-        if !self.seen.contains_key(&date) {
-            let ids = lake::report_ids_in_partition(self.lake, date)?;
-            self.seen.insert(date, ids);
-        }
-        let ids = self.seen.get_mut(&date).expect("loaded above");
-        if ids.contains(&report.report_id) {
-            return Ok(false);
-        }
-        ids.insert(report.report_id.clone());
-        self.rows.push(report, file, source);
-        Ok(true)
-    }
-
-    /// Whether a vendor row is new (not in its partition, nor earlier in the
-    /// run), remembering it if so.
-    fn accept_row(&mut self, table: Table, row_id: &str, observed_at_us: i64) -> Result<bool> {
-        let key = (table, lake::utc_date(observed_at_us));
-        if !self.rows_seen.contains_key(&key) {
-            let ids = lake::ids_in_partition(self.lake, table, "row_id", key.1)?;
-            self.rows_seen.insert(key, ids);
-        }
-        Ok(self
-            .rows_seen
-            .get_mut(&key)
-            .expect("loaded above")
-            .insert(row_id.to_owned()))
-    }
-
-    /// One item of a vendor export: one input row, new, a duplicate, or
-    /// quarantined.
-    fn handle_export(
-        &mut self,
-        item: exports::Item,
-        file: &str,
-        counts: &mut FileCounts,
-    ) -> Result<()> {
-        use exports::Item;
-        counts.read += 1;
-        let new = match item {
-            Item::Report { report, source } => {
-                self.statuses.remember(&report);
-                self.accept(&report, file, Some(source))?
-            }
-            Item::Row(row) => {
-                let new = self.accept_row(row.table, &row.row_id, row.observed_at_us)?;
-                if new {
-                    self.export_rows.push(row, file);
-                }
-                new
-            }
-            Item::Setting(pending) => match self.statuses.find(&pending) {
-                Some(status) => {
-                    let row = pending.filed(&status);
-                    let new =
-                        self.accept_row(Table::SettingStates, &row.row_id, row.observed_at_us)?;
-                    if new {
-                        self.rows.push_export_setting(&row);
-                    }
-                    new
-                }
-                None => {
-                    counts.quarantined += 1;
-                    let reason = statuses::unmatched(&pending);
-                    self.run_rows.quarantine(
-                        file,
-                        pending.position,
-                        &reason,
-                        pending.raw.as_bytes(),
-                    );
-                    return self.flush_if_full();
-                }
-            },
-            Item::Rejected {
-                position,
-                reason,
-                raw,
-            } => {
-                counts.quarantined += 1;
-                self.run_rows
-                    .quarantine(file, position, &reason, raw.as_bytes());
-                return self.flush_if_full();
-            }
-        };
-        if new {
-            counts.new += 1;
-        } else {
-            counts.duplicate += 1;
-        }
-        self.flush_if_full()
-    }
-
-    fn flush_if_full(&mut self) -> Result<()> {
-        if self.rows.rows() + self.export_rows.rows() >= self.batch_rows
-            || self.run_rows.quarantined_bytes() >= 256 << 20
-        {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn handle(&mut self, record: Record<'_>, file: &str, counts: &mut FileCounts) -> Result<()> {
-        counts.read += 1;
-        match record {
-            Record::Report(position, text) => match report::parse(text) {
-                Ok(report) => {
-                    if self.accept(&report, file, None)? {
-                        counts.new += 1;
-                    } else {
-                        counts.duplicate += 1;
-                    }
-                }
-                Err(reason) => {
-                    counts.quarantined += 1;
-                    self.run_rows.quarantine(file, position, &reason, text);
-                }
-            },
-            Record::Unreadable(position, reason, raw) => {
-                counts.quarantined += 1;
-                self.run_rows.quarantine(file, position, &reason, &raw);
-            }
-        }
-        self.flush_if_full()
-    }
-
-    /// Writes the rows held so far to staged files.
-    fn flush(&mut self) -> Result<()> {
-        let stem = format!("part-{}-{:05}", self.run_id, self.flushes);
-        self.flushes += 1;
-        for (table, batch) in self.rows.take() {
-            lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
-        }
-        for (table, batch) in self.export_rows.take()? {
-            lake::stage_partitioned(&mut self.staging, table, &batch, "observed_at", &stem)?;
-        }
-        let quarantine = self.run_rows.take_quarantine();
-        lake::stage_partitioned(
-            &mut self.staging,
-            Table::Quarantine,
-            &quarantine,
-            "ingested_at",
-            &stem,
-        )?;
-        crate::fault::point("after-flush")?;
-        Ok(())
     }
 }
 
@@ -284,128 +145,209 @@ impl Progress {
 pub fn ingest(options: &IngestOptions) -> Result<IngestSummary> {
     let lock = lake::lock_for_writing(&options.lake)?;
     let files = discover(&options.paths, &options.lake)?;
+    // Per-setting exports are read last, once the policy statuses their
+    // rows are filed under are known (docs/vendor-exports.md).
+    let sniffed: Vec<Option<exports::Kind>> = files
+        .iter()
+        .map(|path| exports::sniff(path).ok().flatten())
+        .collect();
+    let max_bytes = options.limits.max_decompressed_bytes;
+    let last: Vec<bool> = files
+        .iter()
+        .zip(&sniffed)
+        .map(|(path, kind)| kind.is_some_and(|k| exports::is_per_setting(path, k, max_bytes)))
+        .collect();
+    let order: Vec<usize> = (0..files.len())
+        .filter(|i| !last[*i])
+        .chain((0..files.len()).filter(|i| last[*i]))
+        .collect();
+    let files: Vec<PathBuf> = order.iter().map(|i| files[*i].clone()).collect();
+    let kinds: Vec<Option<exports::Kind>> = order.iter().map(|i| sniffed[*i]).collect();
+    let per_setting: Vec<bool> = order.iter().map(|i| last[*i]).collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     let run_id = run_id(options.ingested_at_us);
-    let mut run = Run {
-        lake: &options.lake,
-        staging: Staging::new(&options.lake, &run_id)?,
-        rows: ReportRows::new(options.ingested_at_us),
-        run_rows: RunRows::new(&run_id, options.ingested_at_us),
-        run_id,
-        seen: HashMap::new(),
-        rows_seen: HashMap::new(),
-        export_rows: ExportRows::new(options.ingested_at_us),
-        statuses: Statuses::default(),
-        batch_rows: options.batch_rows.max(1),
-        flushes: 0,
-        totals: FileCounts::default(),
+    let mut staging = Staging::new(&options.lake, &run_id)?;
+    let index = IdIndex::open(&options.lake, &run_id, options.index_memory, &mut staging)?;
+    let writer = Writer::new(staging, index, &run_id, files.len());
+    let context = WorkContext {
+        files: &files,
+        names: &names,
+        kinds: &kinds,
+        per_setting: &per_setting,
+        limits: &options.limits,
+        run_id: &run_id,
+        ingested_at_us: options.ingested_at_us,
     };
-    let mut summary = IngestSummary::default();
+    let mut collector = Collector::new(
+        files.len(),
+        options.batch_rows,
+        options.lake.clone(),
+        &run_id,
+        options.ingested_at_us,
+    );
     let mut progress = Progress {
         enabled: options.progress,
         last: Instant::now(),
         started: Instant::now(),
     };
-    // Per-setting exports are read last, once the policy statuses their
-    // rows are filed under are known (docs/vendor-exports.md).
-    let kinds: Vec<Option<exports::Kind>> = files
-        .iter()
-        .map(|path| exports::sniff(path).ok().flatten())
-        .collect();
-    let max_bytes = options.limits.max_decompressed_bytes;
-    let per_setting: Vec<bool> = files
-        .iter()
-        .zip(&kinds)
-        .map(|(path, kind)| kind.is_some_and(|k| exports::is_per_setting(path, k, max_bytes)))
-        .collect();
-    let order = (0..files.len())
-        .filter(|i| !per_setting[*i])
-        .chain((0..files.len()).filter(|i| per_setting[*i]));
-    for (done, i) in order.enumerate() {
-        let path = &files[i];
-        let name = path.to_string_lossy().into_owned();
-        let mut counts = FileCounts::default();
-        // Vendor exports are told apart by their first bytes; a file that
-        // cannot even be opened goes to the agent-report reader, which says so.
-        let outcome = match kinds[i] {
-            Some(kind) if per_setting[i] => {
-                // The file's rows are matched together, so that the lake is
-                // searched once for the statuses this run has not seen.
-                let mut items = Vec::new();
-                let read =
-                    exports::read_file(path, &name, kind, &options.limits, &mut |file, item| {
-                        items.push((file.to_owned(), item));
-                        Ok(())
-                    });
-                // What was read before an error is ingested, as for any file.
-                let filed = run
-                    .statuses
-                    .load_from_lake(&options.lake, items.iter().map(|(_, item)| item))
-                    .and_then(|()| {
-                        for (file, item) in items {
-                            run.handle_export(item, &file, &mut counts)?;
-                        }
-                        Ok(())
-                    });
-                match filed {
-                    Ok(()) => read,
-                    Err(e) => Err(SourceError::Sink(e)),
-                }
-            }
-            Some(kind) => {
-                exports::read_file(path, &name, kind, &options.limits, &mut |file, item| {
-                    run.handle_export(item, file, &mut counts)
-                })
-            }
-            None => source::read_file(path, &options.limits, &mut |record| {
-                run.handle(record, &name, &mut counts)
-            }),
-        };
-        let (digest, error) = match outcome {
-            Ok(digest) => (Some(digest), None),
-            // A failure of the lake is fatal: nothing of the run is committed.
-            Err(SourceError::Sink(e)) => {
-                run.staging.abandon()?;
-                return Err(e);
-            }
-            Err(e @ SourceError::Read { .. }) => {
-                let message = e.to_string();
-                eprintln!("error: {message}");
-                summary.file_errors.push((path.clone(), message.clone()));
-                (None, Some(message))
-            }
-        };
-        run.run_rows.log_file(
-            &name,
-            digest.as_ref().map(|d| d.sha256.as_str()),
-            digest.as_ref().map_or(0, |d| d.bytes),
+    let writer = if options.threads <= 1 {
+        one_thread(&context, &mut collector, writer, &mut progress)?
+    } else {
+        threads(
+            options.threads,
+            &context,
+            &mut collector,
+            writer,
+            &mut progress,
+        )?
+    };
+    progress.tick(collector.files_done, files.len(), &collector.totals, true);
+
+    let mut summary = IngestSummary::default();
+    let mut log = LogRows::new(&run_id, options.ingested_at_us);
+    for (file, name) in names.iter().enumerate() {
+        let mut counts = collector.counts[file].clone();
+        counts.new = writer.new[file];
+        counts.duplicate = writer.duplicate[file];
+        let end = collector.ends[file]
+            .take()
+            .context("internal error: a file was not read to its end")?;
+        if let Some(error) = &end.error {
+            summary
+                .file_errors
+                .push((files[file].clone(), error.clone()));
+        }
+        log.push(
+            name,
+            end.digest.as_ref().map(|d| d.sha256.as_str()),
+            end.digest.as_ref().map_or(0, |d| d.bytes),
             &counts,
-            error.as_deref(),
+            end.error.as_deref(),
         );
-        add(&mut run.totals, &counts);
-        progress.tick(done + 1, files.len(), &run.totals, false);
+        summary.counts.add(&counts);
     }
-    progress.tick(files.len(), files.len(), &run.totals, true);
-    run.flush()?;
-    let log = run.run_rows.take_log();
-    let stem = format!("part-{}-log", run.run_id);
-    lake::stage_partitioned(
-        &mut run.staging,
-        Table::IngestLog,
-        &log,
-        "ingested_at",
-        &stem,
-    )?;
-    run.staging.commit(&lock)?;
+    let staging = writer.finish(&log.take())?;
+    staging.commit(&lock)?;
     summary.files = files.len() as u64;
-    summary.counts = run.totals;
     Ok(summary)
 }
 
-fn add(total: &mut FileCounts, c: &FileCounts) {
-    total.read += c.read;
-    total.new += c.new;
-    total.duplicate += c.duplicate;
-    total.quarantined += c.quarantined;
+/// The whole ingest on the calling thread: read, parse, collect, write.
+fn one_thread(
+    context: &WorkContext<'_>,
+    collector: &mut Collector,
+    mut writer: Writer,
+    progress: &mut Progress,
+) -> Result<Writer> {
+    let files = context.files.len();
+    work::read_inputs(context.files, context.kinds, context.limits, &mut |work| {
+        work::process(work, context, &mut |piece| {
+            collector.take(piece, &mut |batch| writer.write(batch))?;
+            progress.tick(collector.files_done, files, &collector.totals, false);
+            Ok(())
+        })
+    })?;
+    writer.write(collector.last_batch())?;
+    Ok(writer)
+}
+
+/// Units of work and pieces waiting between threads, per parsing thread:
+/// what bounds the input held in memory besides the batch.
+const IN_FLIGHT: usize = 2;
+
+/// The ingest on `workers` parsing threads, one reading thread and one
+/// writing thread; the calling thread collects. The first error stops
+/// every thread (each finds its channel closed) and is the one returned.
+fn threads(
+    workers: usize,
+    context: &WorkContext<'_>,
+    collector: &mut Collector,
+    writer: Writer,
+    progress: &mut Progress,
+) -> Result<Writer> {
+    let files = context.files.len();
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = sync_channel::<Work>(workers * IN_FLIGHT);
+        let (piece_tx, piece_rx) = sync_channel::<Piece>(workers * IN_FLIGHT);
+        let (batch_tx, batch_rx) = sync_channel::<Batch>(0);
+        let reader = scope.spawn(move || {
+            work::read_inputs(context.files, context.kinds, context.limits, &mut |work| {
+                work_tx.send(work).map_err(|_| anyhow!("stopped"))
+            })
+        });
+        let work_rx = Arc::new(Mutex::new(work_rx));
+        let parsers: Vec<_> = (0..workers)
+            .map(|_| {
+                let work_rx = Arc::clone(&work_rx);
+                let piece_tx = piece_tx.clone();
+                scope.spawn(move || parse_loop(&work_rx, &piece_tx, context))
+            })
+            .collect();
+        // Only the parsers hold the work's receiver: when they stop, the
+        // reader's next send fails and it stops too.
+        drop(work_rx);
+        drop(piece_tx);
+        let writing = scope.spawn(move || write_loop(writer, &batch_rx));
+        let collected = collect_loop(collector, &piece_rx, &batch_tx, progress, files);
+        drop(piece_rx);
+        drop(batch_tx);
+        let writer = writing.join();
+        let parsed: Vec<_> = parsers.into_iter().map(|p| p.join()).collect();
+        let read = reader.join();
+        let panicked = |what: &str| anyhow!("internal error: the {what} thread panicked");
+        // A failure of the lake (in the writer) is what stops every other
+        // thread, so it is the one to report.
+        let mut writer = writer.map_err(|_| panicked("writing"))??;
+        collected?;
+        for parsed in parsed {
+            parsed.map_err(|_| panicked("parsing"))??;
+        }
+        read.map_err(|_| panicked("reading"))??;
+        writer.write(collector.last_batch())?;
+        Ok(writer)
+    })
+}
+
+fn parse_loop(
+    work: &Mutex<Receiver<Work>>,
+    pieces: &SyncSender<Piece>,
+    context: &WorkContext<'_>,
+) -> Result<()> {
+    loop {
+        let next = work.lock().unwrap_or_else(|e| e.into_inner()).recv();
+        let Ok(unit) = next else {
+            return Ok(());
+        };
+        work::process(unit, context, &mut |piece| {
+            pieces.send(piece).map_err(|_| anyhow!("stopped"))
+        })?;
+    }
+}
+
+fn collect_loop(
+    collector: &mut Collector,
+    pieces: &Receiver<Piece>,
+    batches: &SyncSender<Batch>,
+    progress: &mut Progress,
+    files: usize,
+) -> Result<()> {
+    for piece in pieces {
+        collector.take(piece, &mut |batch| {
+            batches.send(batch).map_err(|_| anyhow!("stopped"))
+        })?;
+        progress.tick(collector.files_done, files, &collector.totals, false);
+    }
+    Ok(())
+}
+
+fn write_loop(mut writer: Writer, batches: &Receiver<Batch>) -> Result<Writer> {
+    for batch in batches {
+        writer.write(batch)?;
+    }
+    Ok(writer)
 }
 
 /// Sortable and unique per run: the start time, then the process id.

@@ -5,6 +5,7 @@
 //! field by its JSON path, because that sentence is what an operator reads in
 //! the `quarantine` table.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::DateTime;
@@ -45,6 +46,18 @@ impl State {
     /// Case-insensitive, and spaces ignored, so that the admin center's
     /// `Not applicable` is accepted as well as `notapplicable`.
     pub fn parse(text: &str) -> Option<State> {
+        if text.is_ascii() {
+            // The usual case, without allocating: compare ignoring ASCII
+            // case and spaces.
+            let letters = text.bytes().filter(|b| *b != b' ');
+            return State::ALL.into_iter().find(|s| {
+                let mut l = letters.clone();
+                s.as_str()
+                    .bytes()
+                    .all(|c| l.next().is_some_and(|b| b.eq_ignore_ascii_case(&c)))
+                    && l.next().is_none()
+            });
+        }
         let folded: String = text
             .chars()
             .filter(|c| *c != ' ')
@@ -64,102 +77,217 @@ impl fmt::Display for State {
 
 /// A report after validation: every required field present, timestamps in
 /// UTC microseconds, device id in lower case, states canonical.
+///
+/// Text is `S`: owned `String`s for a report built in memory (a vendor
+/// export), or text borrowed from the input where it holds no JSON escape
+/// (`Cow<str>`), which is what the ingest's fast path stores.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    pub report_id: String,
-    pub tenant_id: String,
+pub struct Report<S = String> {
+    pub report_id: S,
+    pub tenant_id: S,
     pub observed_at_us: i64,
-    pub device: Device,
-    pub policies: Vec<Policy>,
+    pub device: Device<S>,
+    pub policies: Vec<Policy<S>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Device {
-    pub device_id: String,
-    pub aad_device_id: Option<String>,
-    pub name: String,
-    pub os_platform: String,
-    pub os_version: Option<String>,
-    pub agent_version: Option<String>,
-    pub managed_by: String,
+pub struct Device<S = String> {
+    pub device_id: S,
+    pub aad_device_id: Option<S>,
+    pub name: S,
+    pub os_platform: S,
+    pub os_version: Option<S>,
+    pub agent_version: Option<S>,
+    pub managed_by: S,
     pub enrollment_status: Option<i64>,
-    pub join_type: Option<String>,
-    pub health_status: Option<String>,
-    pub machine_group: Option<String>,
+    pub join_type: Option<S>,
+    pub health_status: Option<S>,
+    pub machine_group: Option<S>,
     pub is_domain_controller: Option<bool>,
-    pub tags: Option<Vec<String>>,
+    pub tags: Option<Vec<S>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
-    pub policy_id: String,
-    pub name: String,
-    pub policy_type: String,
-    pub profile: Option<String>,
+pub struct Policy<S = String> {
+    pub policy_id: S,
+    pub name: S,
+    pub policy_type: S,
+    pub profile: Option<S>,
     pub version: Option<i64>,
     pub state: State,
-    pub settings: Vec<Setting>,
+    pub settings: Vec<Setting<S>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Setting {
-    pub setting_id: String,
-    pub name: Option<String>,
+pub struct Setting<S = String> {
+    pub setting_id: S,
+    pub name: Option<S>,
     pub state: State,
     pub error_code: Option<String>,
-    pub expected: Option<String>,
-    pub actual: Option<String>,
+    pub expected: Option<S>,
+    pub actual: Option<S>,
 }
+
+/// A report whose text may borrow from the input it was parsed from.
+pub type BorrowedReport<'a> = Report<Cow<'a, str>>;
+
+impl BorrowedReport<'_> {
+    /// The same report with text of its own.
+    pub fn into_owned(self) -> Report {
+        let own = |s: Cow<'_, str>| s.into_owned();
+        let d = self.device;
+        Report {
+            report_id: own(self.report_id),
+            tenant_id: own(self.tenant_id),
+            observed_at_us: self.observed_at_us,
+            device: Device {
+                device_id: own(d.device_id),
+                aad_device_id: d.aad_device_id.map(own),
+                name: own(d.name),
+                os_platform: own(d.os_platform),
+                os_version: d.os_version.map(own),
+                agent_version: d.agent_version.map(own),
+                managed_by: own(d.managed_by),
+                enrollment_status: d.enrollment_status,
+                join_type: d.join_type.map(own),
+                health_status: d.health_status.map(own),
+                machine_group: d.machine_group.map(own),
+                is_domain_controller: d.is_domain_controller,
+                tags: d.tags.map(|t| t.into_iter().map(own).collect()),
+            },
+            policies: self
+                .policies
+                .into_iter()
+                .map(|p| Policy {
+                    policy_id: own(p.policy_id),
+                    name: own(p.name),
+                    policy_type: own(p.policy_type),
+                    profile: p.profile.map(own),
+                    version: p.version,
+                    state: p.state,
+                    settings: p
+                        .settings
+                        .into_iter()
+                        .map(|s| Setting {
+                            setting_id: own(s.setting_id),
+                            name: s.name.map(own),
+                            state: s.state,
+                            error_code: s.error_code,
+                            expected: s.expected.map(own),
+                            actual: s.actual.map(own),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A JSON string, borrowed from the input when it holds no escape (most
+/// do), so that the happy path copies each text once: into the Arrow
+/// builder. Its type errors read as `String`'s do ("expected a string").
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+type Field<'a> = Option<Text<'a>>;
 
 /// The wire shape. Required fields are `Option` so that a missing one is
 /// reported by us, with its full path, rather than by serde.
 #[derive(Deserialize)]
-struct WireReport {
-    schema: Option<String>,
-    report_id: Option<String>,
-    tenant_id: Option<String>,
-    observed_at: Option<String>,
-    device: Option<WireDevice>,
-    policies: Option<Vec<WirePolicy>>,
+struct WireReport<'a> {
+    #[serde(borrow)]
+    schema: Field<'a>,
+    #[serde(borrow)]
+    report_id: Field<'a>,
+    #[serde(borrow)]
+    tenant_id: Field<'a>,
+    #[serde(borrow)]
+    observed_at: Field<'a>,
+    #[serde(borrow)]
+    device: Option<WireDevice<'a>>,
+    #[serde(borrow)]
+    policies: Option<Vec<WirePolicy<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct WireDevice {
-    device_id: Option<String>,
-    aad_device_id: Option<String>,
-    name: Option<String>,
-    os_platform: Option<String>,
-    os_version: Option<String>,
-    agent_version: Option<String>,
-    managed_by: Option<String>,
+struct WireDevice<'a> {
+    #[serde(borrow)]
+    device_id: Field<'a>,
+    #[serde(borrow)]
+    aad_device_id: Field<'a>,
+    #[serde(borrow)]
+    name: Field<'a>,
+    #[serde(borrow)]
+    os_platform: Field<'a>,
+    #[serde(borrow)]
+    os_version: Field<'a>,
+    #[serde(borrow)]
+    agent_version: Field<'a>,
+    #[serde(borrow)]
+    managed_by: Field<'a>,
     enrollment_status: Option<i64>,
-    join_type: Option<String>,
-    health_status: Option<String>,
-    machine_group: Option<String>,
+    #[serde(borrow)]
+    join_type: Field<'a>,
+    #[serde(borrow)]
+    health_status: Field<'a>,
+    #[serde(borrow)]
+    machine_group: Field<'a>,
     is_domain_controller: Option<bool>,
-    tags: Option<Vec<String>>,
+    #[serde(borrow)]
+    tags: Option<Vec<Text<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct WirePolicy {
-    policy_id: Option<String>,
-    name: Option<String>,
-    #[serde(rename = "type")]
-    policy_type: Option<String>,
-    profile: Option<String>,
+struct WirePolicy<'a> {
+    #[serde(borrow)]
+    policy_id: Field<'a>,
+    #[serde(borrow)]
+    name: Field<'a>,
+    #[serde(borrow, rename = "type")]
+    policy_type: Field<'a>,
+    #[serde(borrow)]
+    profile: Field<'a>,
     version: Option<i64>,
-    state: Option<String>,
-    settings: Option<Vec<WireSetting>>,
+    #[serde(borrow)]
+    state: Field<'a>,
+    #[serde(borrow)]
+    settings: Option<Vec<WireSetting<'a>>>,
 }
 
 #[derive(Deserialize)]
-struct WireSetting {
-    setting_id: Option<String>,
-    name: Option<String>,
-    state: Option<String>,
+struct WireSetting<'a> {
+    #[serde(borrow)]
+    setting_id: Field<'a>,
+    #[serde(borrow)]
+    name: Field<'a>,
+    #[serde(borrow)]
+    state: Field<'a>,
     error_code: Option<ErrorCode>,
-    expected: Option<String>,
-    actual: Option<String>,
+    #[serde(borrow)]
+    expected: Field<'a>,
+    #[serde(borrow)]
+    actual: Field<'a>,
 }
 
 /// `error_code` is a string or an integer on the wire; the lake keeps one
@@ -200,6 +328,16 @@ const LAST_US: i64 = 253_402_300_800_000_000 - 1;
 /// Parses and validates one report from its JSON text. The error is the one
 /// reason that goes into the `quarantine` table.
 pub fn parse(json: &[u8]) -> Result<Report, String> {
+    parse_borrowed(json).map(BorrowedReport::into_owned)
+}
+
+/// [`parse`], keeping the report's text borrowed from `json` where it can.
+///
+/// The happy path is one pass of serde_json with no bookkeeping; only a
+/// report that fails to deserialize is parsed again, with the path of every
+/// field tracked, to say where it failed. Both passes use the same types,
+/// so they fail on exactly the same input.
+pub fn parse_borrowed(json: &[u8]) -> Result<BorrowedReport<'_>, String> {
     let text = std::str::from_utf8(json).map_err(|e| {
         format!(
             "not valid UTF-8 (invalid byte at offset {})",
@@ -214,25 +352,35 @@ pub fn parse(json: &[u8]) -> Result<Report, String> {
             Err(e) => format!("not valid JSON: {e}"),
         });
     }
+    // `from_str` fails on trailing content after the object too.
+    match serde_json::from_str::<WireReport<'_>>(text) {
+        Ok(wire) => wire.validate(),
+        Err(_) => Err(explain(text)),
+    }
+}
+
+/// Why `text` does not deserialize, naming the field by its path: the slow
+/// path, taken only for a report that failed the fast one.
+fn explain(text: &str) -> String {
     let mut de = serde_json::Deserializer::from_str(text);
-    let wire: WireReport = match serde_path_to_error::deserialize(&mut de) {
-        Ok(w) => w,
+    match serde_path_to_error::deserialize::<_, WireReport<'_>>(&mut de) {
+        Ok(_) => match de.end() {
+            Err(e) => format!("not valid JSON: {e}"),
+            Ok(()) => "not valid JSON".to_owned(),
+        },
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            return Err(if inner.is_syntax() || inner.is_eof() {
+            if inner.is_syntax() || inner.is_eof() {
                 format!("not valid JSON: {inner}")
             } else {
                 format!(
                     "field `{path}` has the wrong type: {}",
                     strip_position(&inner)
                 )
-            });
+            }
         }
-    };
-    // Trailing content after the object is a syntax error too.
-    de.end().map_err(|e| format!("not valid JSON: {e}"))?;
-    wire.validate()
+    }
 }
 
 /// serde_json appends "at line 1 column 57"; within one report the path we
@@ -249,13 +397,21 @@ fn required<T>(value: Option<T>, path: &str) -> Result<T, String> {
     value.ok_or_else(|| format!("missing required field `{path}`"))
 }
 
-fn state(value: Option<String>, path: &str) -> Result<State, String> {
-    let text = required(value, path)?;
-    State::parse(&text).ok_or_else(|| {
-        format!(
-            "field `{path}` has unknown state `{text}` (expected Succeeded, Error, Conflict, Pending or NotApplicable)"
-        )
-    })
+fn text<'a>(value: Field<'a>, path: &str) -> Result<Cow<'a, str>, String> {
+    required(value, path).map(|t| t.0)
+}
+
+fn optional(value: Field<'_>) -> Option<Cow<'_, str>> {
+    value.map(|t| t.0)
+}
+
+/// Lower case, borrowing when the text already is (the usual case).
+fn lower_case(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_uppercase()) {
+        text
+    } else {
+        Cow::Owned(text.to_lowercase())
+    }
 }
 
 /// Parses an RFC 3339 timestamp with any offset and 0–9 fractional digits
@@ -268,18 +424,19 @@ pub fn parse_timestamp_us(text: &str) -> Option<i64> {
     seconds.checked_mul(1_000_000)?.checked_add(micros)
 }
 
-impl WireReport {
-    fn validate(self) -> Result<Report, String> {
+impl<'a> WireReport<'a> {
+    fn validate(self) -> Result<BorrowedReport<'a>, String> {
         if let Some(schema) = &self.schema
-            && schema != SCHEMA_V1
+            && schema.0 != SCHEMA_V1
         {
             return Err(format!(
-                "unsupported schema `{schema}` (this version reads `{SCHEMA_V1}`)"
+                "unsupported schema `{}` (this version reads `{SCHEMA_V1}`)",
+                schema.0
             ));
         }
-        let report_id = required(self.report_id, "report_id")?;
-        let tenant_id = required(self.tenant_id, "tenant_id")?;
-        let observed_at = required(self.observed_at, "observed_at")?;
+        let report_id = text(self.report_id, "report_id")?;
+        let tenant_id = text(self.tenant_id, "tenant_id")?;
+        let observed_at = text(self.observed_at, "observed_at")?;
         let observed_at_us = parse_timestamp_us(&observed_at).ok_or_else(|| {
             format!("field `observed_at` is not an RFC 3339 timestamp: `{observed_at}`")
         })?;
@@ -304,28 +461,28 @@ impl WireReport {
     }
 }
 
-impl WireDevice {
-    fn validate(self) -> Result<Device, String> {
+impl<'a> WireDevice<'a> {
+    fn validate(self) -> Result<Device<Cow<'a, str>>, String> {
         Ok(Device {
-            device_id: required(self.device_id, "device.device_id")?.to_lowercase(),
-            aad_device_id: self.aad_device_id,
-            name: required(self.name, "device.name")?,
-            os_platform: required(self.os_platform, "device.os_platform")?,
-            os_version: self.os_version,
-            agent_version: self.agent_version,
-            managed_by: required(self.managed_by, "device.managed_by")?,
+            device_id: lower_case(text(self.device_id, "device.device_id")?),
+            aad_device_id: optional(self.aad_device_id),
+            name: text(self.name, "device.name")?,
+            os_platform: text(self.os_platform, "device.os_platform")?,
+            os_version: optional(self.os_version),
+            agent_version: optional(self.agent_version),
+            managed_by: text(self.managed_by, "device.managed_by")?,
             enrollment_status: self.enrollment_status,
-            join_type: self.join_type,
-            health_status: self.health_status,
-            machine_group: self.machine_group,
+            join_type: optional(self.join_type),
+            health_status: optional(self.health_status),
+            machine_group: optional(self.machine_group),
             is_domain_controller: self.is_domain_controller,
-            tags: self.tags,
+            tags: self.tags.map(|t| t.into_iter().map(|t| t.0).collect()),
         })
     }
 }
 
-impl WirePolicy {
-    fn validate(self, i: usize) -> Result<Policy, String> {
+impl<'a> WirePolicy<'a> {
+    fn validate(self, i: usize) -> Result<Policy<Cow<'a, str>>, String> {
         let at = |field: &str| format!("policies[{i}].{field}");
         let settings = self
             .settings
@@ -334,30 +491,50 @@ impl WirePolicy {
             .enumerate()
             .map(|(j, s)| s.validate(i, j))
             .collect::<Result<Vec<_>, _>>()?;
+        // The paths are only formatted for a report that fails.
+        let need = |v: Field<'a>, field: &str| match v {
+            Some(t) => Ok(t.0),
+            None => Err(format!("missing required field `{}`", at(field))),
+        };
         Ok(Policy {
-            policy_id: required(self.policy_id, &at("policy_id"))?,
-            name: required(self.name, &at("name"))?,
-            policy_type: required(self.policy_type, &at("type"))?,
-            profile: self.profile,
+            policy_id: need(self.policy_id, "policy_id")?,
+            name: need(self.name, "name")?,
+            policy_type: need(self.policy_type, "type")?,
+            profile: optional(self.profile),
             version: self.version,
-            state: state(self.state, &at("state"))?,
+            state: match self.state {
+                Some(t) => State::parse(&t.0).ok_or_else(|| unknown_state(&at("state"), &t.0))?,
+                None => return Err(format!("missing required field `{}`", at("state"))),
+            },
             settings,
         })
     }
 }
 
-impl WireSetting {
-    fn validate(self, i: usize, j: usize) -> Result<Setting, String> {
+impl<'a> WireSetting<'a> {
+    fn validate(self, i: usize, j: usize) -> Result<Setting<Cow<'a, str>>, String> {
         let at = |field: &str| format!("policies[{i}].settings[{j}].{field}");
         Ok(Setting {
-            setting_id: required(self.setting_id, &at("setting_id"))?,
-            name: self.name,
-            state: state(self.state, &at("state"))?,
+            setting_id: match self.setting_id {
+                Some(t) => t.0,
+                None => return Err(format!("missing required field `{}`", at("setting_id"))),
+            },
+            name: optional(self.name),
+            state: match self.state {
+                Some(t) => State::parse(&t.0).ok_or_else(|| unknown_state(&at("state"), &t.0))?,
+                None => return Err(format!("missing required field `{}`", at("state"))),
+            },
             error_code: self.error_code.and_then(|c| c.0),
-            expected: self.expected,
-            actual: self.actual,
+            expected: optional(self.expected),
+            actual: optional(self.actual),
         })
     }
+}
+
+fn unknown_state(path: &str, text: &str) -> String {
+    format!(
+        "field `{path}` has unknown state `{text}` (expected Succeeded, Error, Conflict, Pending or NotApplicable)"
+    )
 }
 
 #[cfg(test)]

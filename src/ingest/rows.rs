@@ -116,21 +116,18 @@ impl ReportRows {
         }
     }
 
-    /// Rows held across all three tables: what bounds memory.
-    pub fn rows(&self) -> usize {
-        self.r_report_id.len() + self.p_report_id.len() + self.s_report_id.len()
-    }
-
     /// `source` is `None` for an agent report, else the vendor export the
     /// report was made from.
-    pub fn push(&mut self, r: &Report, source_file: &str, source: Option<&str>) {
+    pub fn push<S: AsRef<str>>(&mut self, r: &Report<S>, source_file: &str, source: Option<&str>) {
         let d = &r.device;
+        let report_id = r.report_id.as_ref();
+        let device_id = d.device_id.as_ref();
         self.r_source.append_option(source);
-        self.r_report_id.append_value(&r.report_id);
+        self.r_report_id.append_value(report_id);
         self.r_tenant_id.append_value(&r.tenant_id);
         self.r_observed_at.append_value(r.observed_at_us);
         self.r_ingested_at.append_value(self.ingested_at_us);
-        self.r_device_id.append_value(&d.device_id);
+        self.r_device_id.append_value(device_id);
         self.r_aad_device_id.append_option(d.aad_device_id.as_ref());
         self.r_device_name.append_value(&d.name);
         self.r_os_platform.append_value(&d.os_platform);
@@ -154,20 +151,21 @@ impl ReportRows {
             None => self.r_tags.append(false),
         }
         for p in &r.policies {
-            self.p_report_id.append_value(&r.report_id);
-            self.p_device_id.append_value(&d.device_id);
+            let policy_id = p.policy_id.as_ref();
+            self.p_report_id.append_value(report_id);
+            self.p_device_id.append_value(device_id);
             self.p_observed_at.append_value(r.observed_at_us);
-            self.p_policy_id.append_value(&p.policy_id);
+            self.p_policy_id.append_value(policy_id);
             self.p_policy_name.append_value(&p.name);
             self.p_policy_type.append_value(&p.policy_type);
             self.p_profile.append_option(p.profile.as_ref());
             self.p_policy_version.append_option(p.version);
             self.p_state.append_value(p.state.as_str());
             for s in &p.settings {
-                self.s_report_id.append_value(&r.report_id);
-                self.s_device_id.append_value(&d.device_id);
+                self.s_report_id.append_value(report_id);
+                self.s_device_id.append_value(device_id);
                 self.s_observed_at.append_value(r.observed_at_us);
-                self.s_policy_id.append_value(&p.policy_id);
+                self.s_policy_id.append_value(policy_id);
                 self.s_setting_id.append_value(&s.setting_id);
                 self.s_setting_name.append_option(s.name.as_ref());
                 self.s_state.append_value(s.state.as_str());
@@ -261,22 +259,6 @@ impl ReportRows {
     }
 }
 
-/// Rows of the ingest's own tables: `ingest_log` and `quarantine`.
-pub struct RunRows {
-    run_id: String,
-    ingested_at_us: i64,
-    l_file: StringBuilder,
-    l_sha256: StringBuilder,
-    l_bytes: UInt64Builder,
-    l_counts: [UInt64Builder; 4],
-    l_error: StringBuilder,
-    q_file: StringBuilder,
-    q_line: UInt64Builder,
-    q_index: UInt64Builder,
-    q_reason: StringBuilder,
-    q_raw: StringBuilder,
-}
-
 /// What one file contributed, for its `ingest_log` row.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileCounts {
@@ -286,25 +268,105 @@ pub struct FileCounts {
     pub quarantined: u64,
 }
 
-impl RunRows {
-    pub fn new(run_id: &str, ingested_at_us: i64) -> RunRows {
-        RunRows {
+impl FileCounts {
+    pub fn add(&mut self, other: &FileCounts) {
+        self.read += other.read;
+        self.new += other.new;
+        self.duplicate += other.duplicate;
+        self.quarantined += other.quarantined;
+    }
+}
+
+/// The `run_id` and `ingested_at` columns, the same on every row of a run.
+fn run_columns(run_id: &str, ingested_at_us: i64, rows: usize) -> (ArrayRef, ArrayRef) {
+    let mut ids = StringBuilder::with_capacity(rows, rows * run_id.len());
+    let mut at = ts();
+    for _ in 0..rows {
+        ids.append_value(run_id);
+        at.append_value(ingested_at_us);
+    }
+    (Arc::new(ids.finish()), Arc::new(at.finish()))
+}
+
+/// Rows of the `quarantine` table: rejected reports with their position,
+/// reason and raw text.
+pub struct QuarantineRows {
+    run_id: String,
+    ingested_at_us: i64,
+    file: StringBuilder,
+    line: UInt64Builder,
+    index: UInt64Builder,
+    reason: StringBuilder,
+    raw: StringBuilder,
+}
+
+impl QuarantineRows {
+    pub fn new(run_id: &str, ingested_at_us: i64) -> QuarantineRows {
+        QuarantineRows {
             run_id: run_id.to_owned(),
             ingested_at_us,
-            l_file: StringBuilder::new(),
-            l_sha256: StringBuilder::new(),
-            l_bytes: UInt64Builder::new(),
-            l_counts: std::array::from_fn(|_| UInt64Builder::new()),
-            l_error: StringBuilder::new(),
-            q_file: StringBuilder::new(),
-            q_line: UInt64Builder::new(),
-            q_index: UInt64Builder::new(),
-            q_reason: StringBuilder::new(),
-            q_raw: StringBuilder::new(),
+            file: StringBuilder::new(),
+            line: UInt64Builder::new(),
+            index: UInt64Builder::new(),
+            reason: StringBuilder::new(),
+            raw: StringBuilder::new(),
         }
     }
 
-    pub fn log_file(
+    pub fn push(&mut self, file: &str, position: Position, reason: &str, raw: &[u8]) {
+        self.file.append_value(file);
+        let (line, index) = match position {
+            Position::Line(n) => (Some(n), None),
+            Position::Index(i) => (None, Some(i)),
+        };
+        self.line.append_option(line);
+        self.index.append_option(index);
+        self.reason.append_value(reason);
+        self.raw.append_value(String::from_utf8_lossy(raw));
+    }
+
+    pub fn take(&mut self) -> RecordBatch {
+        let (run, at) = run_columns(&self.run_id, self.ingested_at_us, self.file.len());
+        finish(
+            Table::Quarantine,
+            vec![
+                run,
+                at,
+                Arc::new(self.file.finish()),
+                Arc::new(self.line.finish()),
+                Arc::new(self.index.finish()),
+                Arc::new(self.reason.finish()),
+                Arc::new(self.raw.finish()),
+            ],
+        )
+    }
+}
+
+/// Rows of the `ingest_log` table: one per input file.
+pub struct LogRows {
+    run_id: String,
+    ingested_at_us: i64,
+    file: StringBuilder,
+    sha256: StringBuilder,
+    bytes: UInt64Builder,
+    counts: [UInt64Builder; 4],
+    error: StringBuilder,
+}
+
+impl LogRows {
+    pub fn new(run_id: &str, ingested_at_us: i64) -> LogRows {
+        LogRows {
+            run_id: run_id.to_owned(),
+            ingested_at_us,
+            file: StringBuilder::new(),
+            sha256: StringBuilder::new(),
+            bytes: UInt64Builder::new(),
+            counts: std::array::from_fn(|_| UInt64Builder::new()),
+            error: StringBuilder::new(),
+        }
+    }
+
+    pub fn push(
         &mut self,
         file: &str,
         sha256: Option<&str>,
@@ -312,81 +374,37 @@ impl RunRows {
         counts: &FileCounts,
         error: Option<&str>,
     ) {
-        self.l_file.append_value(file);
-        self.l_sha256.append_option(sha256);
-        self.l_bytes.append_value(bytes);
+        self.file.append_value(file);
+        self.sha256.append_option(sha256);
+        self.bytes.append_value(bytes);
         let values = [
             counts.read,
             counts.new,
             counts.duplicate,
             counts.quarantined,
         ];
-        for (builder, value) in self.l_counts.iter_mut().zip(values) {
+        for (builder, value) in self.counts.iter_mut().zip(values) {
             builder.append_value(value);
         }
-        self.l_error.append_option(error);
+        self.error.append_option(error);
     }
 
-    pub fn quarantine(&mut self, file: &str, position: Position, reason: &str, raw: &[u8]) {
-        self.q_file.append_value(file);
-        let (line, index) = match position {
-            Position::Line(n) => (Some(n), None),
-            Position::Index(i) => (None, Some(i)),
-        };
-        self.q_line.append_option(line);
-        self.q_index.append_option(index);
-        self.q_reason.append_value(reason);
-        self.q_raw.append_value(String::from_utf8_lossy(raw));
-    }
-
-    /// Bytes of raw text held for quarantine: what bounds its memory.
-    pub fn quarantined_bytes(&self) -> usize {
-        self.q_raw.values_slice().len()
-    }
-
-    /// The `run_id` and `ingested_at` columns, the same on every row of a run.
-    fn run_columns(&self, rows: usize) -> (ArrayRef, ArrayRef) {
-        let mut ids = StringBuilder::new();
-        let mut at = ts();
-        for _ in 0..rows {
-            ids.append_value(&self.run_id);
-            at.append_value(self.ingested_at_us);
-        }
-        (Arc::new(ids.finish()), Arc::new(at.finish()))
-    }
-
-    pub fn take_log(&mut self) -> RecordBatch {
-        let (log_run, log_at) = self.run_columns(self.l_file.len());
-        let [read, new, duplicate, quarantined] = &mut self.l_counts;
+    pub fn take(&mut self) -> RecordBatch {
+        let (run, at) = run_columns(&self.run_id, self.ingested_at_us, self.file.len());
+        let [read, new, duplicate, quarantined] = &mut self.counts;
         finish(
             Table::IngestLog,
             vec![
-                log_run,
-                log_at,
-                Arc::new(self.l_file.finish()),
-                Arc::new(self.l_sha256.finish()),
-                Arc::new(self.l_bytes.finish()),
+                run,
+                at,
+                Arc::new(self.file.finish()),
+                Arc::new(self.sha256.finish()),
+                Arc::new(self.bytes.finish()),
                 Arc::new(read.finish()),
                 Arc::new(new.finish()),
                 Arc::new(duplicate.finish()),
                 Arc::new(quarantined.finish()),
-                Arc::new(self.l_error.finish()),
-            ],
-        )
-    }
-
-    pub fn take_quarantine(&mut self) -> RecordBatch {
-        let (q_run, q_at) = self.run_columns(self.q_file.len());
-        finish(
-            Table::Quarantine,
-            vec![
-                q_run,
-                q_at,
-                Arc::new(self.q_file.finish()),
-                Arc::new(self.q_line.finish()),
-                Arc::new(self.q_index.finish()),
-                Arc::new(self.q_reason.finish()),
-                Arc::new(self.q_raw.finish()),
+                Arc::new(self.error.finish()),
             ],
         )
     }
@@ -399,7 +417,6 @@ impl RunRows {
 pub struct ExportRows {
     ingested_at_us: i64,
     tables: std::collections::BTreeMap<Table, Vec<(TableRow, String)>>,
-    rows: usize,
 }
 
 impl ExportRows {
@@ -407,16 +424,10 @@ impl ExportRows {
         ExportRows {
             ingested_at_us,
             tables: std::collections::BTreeMap::new(),
-            rows: 0,
         }
     }
 
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-
     pub fn push(&mut self, row: TableRow, source_file: &str) {
-        self.rows += 1;
         self.tables
             .entry(row.table)
             .or_default()
@@ -425,7 +436,6 @@ impl ExportRows {
 
     /// Takes the rows so far as `(table, batch)` pairs.
     pub fn take(&mut self) -> anyhow::Result<Vec<(Table, RecordBatch)>> {
-        self.rows = 0;
         let mut out = Vec::new();
         for (table, rows) in std::mem::take(&mut self.tables) {
             out.push((table, export_batch(table, &rows, self.ingested_at_us)?));

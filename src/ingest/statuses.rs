@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::exports::{Item, PendingSetting, PolicyRef, StatusKey};
+use super::exports::{PendingSetting, PolicyRef, StatusKey};
 use super::report::Report;
 use crate::lake;
 
@@ -26,22 +26,8 @@ pub struct Statuses {
 }
 
 impl Statuses {
-    /// Remembers the status row a one-policy export report was made from.
-    pub fn remember(&mut self, report: &Report) {
-        for policy in &report.policies {
-            self.add(
-                report.device.device_id.clone(),
-                StatusKey {
-                    report_id: report.report_id.clone(),
-                    policy_id: policy.policy_id.clone(),
-                    policy_name: policy.name.clone(),
-                    observed_at_us: report.observed_at_us,
-                },
-            );
-        }
-    }
-
-    fn add(&mut self, device_id: String, status: StatusKey) {
+    /// Remembers a status row of a device (see [`keys`]).
+    pub fn add(&mut self, device_id: String, status: StatusKey) {
         self.by_name
             .entry((device_id.clone(), status.policy_name.to_lowercase()))
             .or_default()
@@ -55,22 +41,11 @@ impl Statuses {
         }
     }
 
-    /// Loads from the lake the statuses of the devices of `items` that this
-    /// run has not loaded yet: one pass over `policy_states` for a whole
-    /// per-setting file.
-    pub fn load_from_lake<'i>(
-        &mut self,
-        lake_dir: &Path,
-        items: impl Iterator<Item = &'i Item>,
-    ) -> Result<()> {
-        let devices: HashSet<String> = items
-            .filter_map(|item| match item {
-                Item::Setting(p) if !self.loaded.contains(&p.device_id) => {
-                    Some(p.device_id.clone())
-                }
-                _ => None,
-            })
-            .collect();
+    /// Loads from the lake the statuses of the devices `devices` (those of a
+    /// per-setting file's rows) that this run has not loaded yet: one pass
+    /// over `policy_states` for a whole per-setting file.
+    pub fn load_from_lake(&mut self, lake_dir: &Path, mut devices: HashSet<String>) -> Result<()> {
+        devices.retain(|d| !self.loaded.contains(d));
         if devices.is_empty() {
             return Ok(());
         }
@@ -106,6 +81,27 @@ impl Statuses {
         };
         self.by_id.get(&(device, policy_id)).cloned()
     }
+}
+
+/// The status rows a one-policy export report was made from, by device:
+/// what [`Statuses::add`] remembers. Which status is the newest does not
+/// depend on the order they are added in.
+pub fn keys(report: &Report) -> Vec<(String, StatusKey)> {
+    report
+        .policies
+        .iter()
+        .map(|policy| {
+            (
+                report.device.device_id.clone(),
+                StatusKey {
+                    report_id: report.report_id.clone(),
+                    policy_id: policy.policy_id.clone(),
+                    policy_name: policy.name.clone(),
+                    observed_at_us: report.observed_at_us,
+                },
+            )
+        })
+        .collect()
 }
 
 /// Why a per-setting row was not filed.

@@ -169,6 +169,15 @@ impl Staging {
         self.dir.join(relative)
     }
 
+    /// Deletes a file this run staged and will no longer commit (an index
+    /// run merged into a bigger one before the commit).
+    pub fn discard(&mut self, relative: &str) -> Result<()> {
+        let path = self.dir.join(relative);
+        fs::remove_file(&path).with_context(|| format!("cannot remove `{}`", path.display()))?;
+        self.files.retain(|f| f != relative);
+        Ok(())
+    }
+
     /// Names a file of the lake (its lake-relative path, `/`-separated)
     /// that the commit deletes once its own files are in place: the inputs
     /// a compaction replaces.

@@ -3,6 +3,7 @@
 
 mod commit;
 mod compact;
+mod index;
 mod snapshot;
 mod tables;
 
@@ -14,7 +15,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, TimestampMicrosecondArray};
-use datafusion::arrow::compute::{SortColumn, lexsort_to_indices, take_record_batch};
+use datafusion::arrow::compute::{
+    SortColumn, interleave_record_batch, lexsort_to_indices, take_record_batch,
+};
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::ProjectionMask;
@@ -25,6 +28,7 @@ use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties}
 
 pub use commit::{ReadLock, STAGING_DIR, Staging, WriterLock, lock_for_reading, lock_for_writing};
 pub use compact::{CompactSummary, compact};
+pub use index::{INDEX_DIR, IdIndex, id_column};
 pub use snapshot::{BUILT_FROM, Listing, SnapshotDays};
 pub use tables::{PARTITION_COLUMN, Table, timestamp};
 
@@ -68,42 +72,9 @@ pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The `report_id`s already in one date partition of `reports`: the only
-/// place a re-delivered report can be, since a report's date comes from its
-/// own `observed_at`.
-pub fn report_ids_in_partition(lake: &Path, date: NaiveDate) -> Result<HashSet<String>> {
-    ids_in_partition(lake, Table::Reports, "report_id", date)
-}
-
-/// The values of the id column `column` (`report_id`, `row_id`) in one date
-/// partition of `table`: the dedup set of that partition.
-pub fn ids_in_partition(
-    lake: &Path,
-    table: Table,
-    column: &str,
-    date: NaiveDate,
-) -> Result<HashSet<String>> {
-    let mut ids = HashSet::new();
-    let dir = partition_dir(lake, table, date);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(ids);
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.retain(|p| p.extension().is_some_and(|e| e == "parquet"));
-    for path in paths {
-        // A file written before the column existed (`setting_states.row_id`)
-        // holds none of its ids.
-        if !has_column(&path, column)? {
-            continue;
-        }
-        read_text_column(&path, column, &mut |id| {
-            ids.insert(id.to_owned());
-        })?;
-    }
-    Ok(ids)
-}
-
-fn has_column(path: &Path, column: &str) -> Result<bool> {
+/// Whether a Parquet file has the column `column`: a file written before
+/// a column existed (`setting_states.row_id`) holds none of its values.
+pub(crate) fn has_column(path: &Path, column: &str) -> Result<bool> {
     let file = File::open(path).with_context(|| format!("cannot open `{}`", path.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .with_context(|| format!("cannot read Parquet file `{}`", path.display()))?;
@@ -334,6 +305,197 @@ pub fn stage_partitioned(
         start = end;
     }
     Ok(files)
+}
+
+/// Writes reports with their policy and setting states into the staging
+/// area: one sorted file per table and date partition. The reports come in
+/// pieces (`[reports, policy_states, setting_states]`, in input order);
+/// the rows of report `i` (counting across pieces) are contiguous in the
+/// other two tables of its piece, `rows[i]` of each, and only the reports
+/// with `keep[i]` are written.
+///
+/// Sorting by report is enough: the reports are sorted by day, device,
+/// time and `report_id` (unique in a batch), then each report's own rows
+/// by `policy_id` (and `setting_id`), which is each table's sort order
+/// without comparing millions of rows with each other. Each table's rows
+/// are copied once, from the pieces straight into their sorted order.
+pub fn stage_reports(
+    staging: &mut Staging,
+    pieces: Vec<[RecordBatch; 3]>,
+    keep: &[bool],
+    rows: &[(usize, usize)],
+    file_stem: &str,
+) -> Result<()> {
+    // Where each report is: its piece, its row there, and its rows in the
+    // piece's other two tables.
+    let mut at: Vec<Located> = Vec::with_capacity(rows.len());
+    for (piece, tables) in pieces.iter().enumerate() {
+        let (mut p, mut s) = (0, 0);
+        for row in 0..tables[0].num_rows() {
+            let (np, ns) = rows[at.len()];
+            at.push(Located {
+                piece,
+                row,
+                policies: p..p + np,
+                settings: s..s + ns,
+            });
+            p += np;
+            s += ns;
+        }
+    }
+    let kept: Vec<u32> = (0..at.len() as u32).filter(|i| keep[*i as usize]).collect();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    let [reports, policies, settings] = split_pieces(pieces);
+    let report_refs: Vec<&RecordBatch> = reports.iter().collect();
+    let report_rows: Vec<(usize, usize)> = kept
+        .iter()
+        .map(|i| (at[*i as usize].piece, at[*i as usize].row))
+        .collect();
+    // The kept reports in input order, then sorted.
+    let kept_reports =
+        interleave_record_batch(&report_refs, &report_rows).context("cannot gather rows")?;
+    let times = kept_reports
+        .column_by_name("observed_at")
+        .expect("reports have observed_at")
+        .as_primitive::<TimestampMicrosecondType>()
+        .clone();
+    let day_of = |t: i64| t.div_euclid(MICROS_PER_DAY);
+    let days: ArrayRef = Arc::new(datafusion::arrow::array::Int64Array::from_iter_values(
+        times.values().iter().map(|t| day_of(*t)),
+    ));
+    let mut keys = vec![SortColumn {
+        values: days,
+        options: None,
+    }];
+    for name in Table::Reports.sort_columns() {
+        keys.push(SortColumn {
+            values: kept_reports
+                .column_by_name(name)
+                .expect("sort column")
+                .clone(),
+            options: None,
+        });
+    }
+    let order = lexsort_to_indices(&keys, None).context("cannot sort rows")?;
+    // Per day, in order: (day, reports, policy rows, setting rows).
+    let mut days: Vec<(i64, usize, usize, usize)> = Vec::new();
+    for &k in order.values() {
+        let day = day_of(times.value(k as usize));
+        if days.last().is_none_or(|d| d.0 != day) {
+            days.push((day, 0, 0, 0));
+        }
+        let (np, ns) = rows[kept[k as usize] as usize];
+        let last = days.last_mut().expect("pushed above");
+        last.1 += 1;
+        last.2 += np;
+        last.3 += ns;
+    }
+    let sorted_reports = take_record_batch(&kept_reports, &order).context("cannot sort rows")?;
+    drop(kept_reports);
+    stage_days(
+        staging,
+        Table::Reports,
+        &sorted_reports,
+        &days,
+        1,
+        file_stem,
+    )?;
+    drop(sorted_reports);
+
+    // The other two tables: each report's rows, in the reports' order,
+    // sorted among themselves.
+    let in_order: Vec<&Located> = order
+        .values()
+        .iter()
+        .map(|k| &at[kept[*k as usize] as usize])
+        .collect();
+    let text = |batch: &RecordBatch, name: &str| {
+        batch
+            .column_by_name(name)
+            .expect("a sort column")
+            .as_string::<i32>()
+            .clone()
+    };
+    let policy_ids: Vec<_> = policies.iter().map(|b| text(b, "policy_id")).collect();
+    let mut indices: Vec<(usize, usize)> = Vec::new();
+    for report in &in_order {
+        let first = indices.len();
+        indices.extend(report.policies.clone().map(|r| (report.piece, r)));
+        let ids = &policy_ids[report.piece];
+        indices[first..].sort_by(|a, b| ids.value(a.1).cmp(ids.value(b.1)));
+    }
+    let refs: Vec<&RecordBatch> = policies.iter().collect();
+    let sorted = interleave_record_batch(&refs, &indices).context("cannot sort rows")?;
+    drop(policies);
+    stage_days(staging, Table::PolicyStates, &sorted, &days, 2, file_stem)?;
+    drop(sorted);
+
+    let setting_policies: Vec<_> = settings.iter().map(|b| text(b, "policy_id")).collect();
+    let setting_ids: Vec<_> = settings.iter().map(|b| text(b, "setting_id")).collect();
+    indices.clear();
+    for report in &in_order {
+        let first = indices.len();
+        indices.extend(report.settings.clone().map(|r| (report.piece, r)));
+        let (pids, sids) = (&setting_policies[report.piece], &setting_ids[report.piece]);
+        indices[first..].sort_by(|a, b| {
+            pids.value(a.1)
+                .cmp(pids.value(b.1))
+                .then_with(|| sids.value(a.1).cmp(sids.value(b.1)))
+        });
+    }
+    let refs: Vec<&RecordBatch> = settings.iter().collect();
+    let sorted = interleave_record_batch(&refs, &indices).context("cannot sort rows")?;
+    drop(settings);
+    stage_days(staging, Table::SettingStates, &sorted, &days, 3, file_stem)
+}
+
+/// Where one report of a batch is: its piece, its row there, and its rows
+/// in the piece's policy and setting tables.
+struct Located {
+    piece: usize,
+    row: usize,
+    policies: std::ops::Range<usize>,
+    settings: std::ops::Range<usize>,
+}
+
+/// The pieces' tables, each as a list of its own.
+fn split_pieces(pieces: Vec<[RecordBatch; 3]>) -> [Vec<RecordBatch>; 3] {
+    let mut tables: [Vec<RecordBatch>; 3] = Default::default();
+    for piece in pieces {
+        for (table, batch) in tables.iter_mut().zip(piece) {
+            table.push(batch);
+        }
+    }
+    tables
+}
+
+/// Writes the sorted rows of one of the report tables, one file per day;
+/// `days` holds, per day, its rows of each table (`column` picks which).
+fn stage_days(
+    staging: &mut Staging,
+    table: Table,
+    sorted: &RecordBatch,
+    days: &[(i64, usize, usize, usize)],
+    column: usize,
+    file_stem: &str,
+) -> Result<()> {
+    let mut start = 0;
+    for day in days {
+        let len = [day.1, day.2, day.3][column - 1];
+        let date = utc_date(day.0 * MICROS_PER_DAY);
+        let relative = format!(
+            "{}/{PARTITION_COLUMN}={}/{file_stem}.parquet",
+            table.name(),
+            date.format("%Y-%m-%d")
+        );
+        if len > 0 {
+            write_parquet(staging, &relative, table, &sorted.slice(start, len))?;
+        }
+        start += len;
+    }
+    Ok(())
 }
 
 fn write_parquet(

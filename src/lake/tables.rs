@@ -56,7 +56,7 @@ impl Table {
     ];
 
     /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
-    /// by `row_id` within their date partition.
+    /// by `row_id` across the lake (the dedup index, docs/lake.md).
     pub const VENDOR: [Table; 5] = [
         Table::AntivirusHealth,
         Table::FirewallStatus,

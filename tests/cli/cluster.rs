@@ -311,10 +311,3 @@ fn a_cluster_that_cannot_see_the_lake_is_an_error_not_empty_rows() {
         "{err}"
     );
 }
-
-#[test]
-#[ignore]
-fn serve_cluster_for_debugging() {
-    eprintln!("CLUSTER {}", cluster());
-    std::thread::sleep(Duration::from_secs(3600));
-}

@@ -57,17 +57,18 @@ fn snapshot_queries_csv(lake: &Path, as_of: &str) -> Vec<(String, String)> {
     queries_csv(lake, &names, &["--as-of", as_of])
 }
 
-/// The Parquet files of the lake's tables (the daily snapshot apart).
+/// The Parquet files of the lake's tables (the daily snapshot and the dedup
+/// index apart).
 fn parquet_files(lake: &Path) -> Vec<PathBuf> {
     lake_files(lake)
         .into_iter()
         .map(|(p, _)| p)
         .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .filter(|p| {
-            !p.strip_prefix(lake)
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("daily_")
+            // The snapshot, and the dedup index (`_index/`), which a
+            // compaction leaves alone, are not what it merges.
+            let relative = p.strip_prefix(lake).unwrap().to_string_lossy();
+            !relative.starts_with("daily_") && !relative.starts_with('_')
         })
         .collect()
 }

@@ -32,6 +32,7 @@ const PAUSE_POINTS: &[&str] = &[
     "mid-parquet-write#20",
     "after-flush#1",
     "after-flush#2",
+    "mid-index-write#1",
     "before-commit-rename#1",
     "after-commit-rename#1",
     "mid-move#1",
@@ -115,7 +116,7 @@ fn digests(lakes: &[PathBuf]) -> Vec<Value> {
 }
 
 #[test]
-fn kill_9_at_22_points_then_a_rerun_gives_exactly_the_clean_lake() {
+fn kill_9_at_23_points_then_a_rerun_gives_exactly_the_clean_lake() {
     let dir = tempfile::tempdir().unwrap();
     let inbox = generated_inbox(dir.path(), 60);
     // The lake already holds a run before the one that is killed, so that
@@ -140,7 +141,7 @@ fn kill_9_at_22_points_then_a_rerun_gives_exactly_the_clean_lake() {
         let delay = took.mul_f64(f64::from(i) / f64::from(TIMED_KILLS + 1));
         cases.push((format!("kill after {delay:?}"), None, delay));
     }
-    assert!(cases.len() >= 22);
+    assert!(cases.len() >= 23);
 
     let mut lakes = Vec::new();
     for (n, (name, fault, delay)) in cases.iter().enumerate() {
@@ -181,13 +182,79 @@ fn kill_9_at_22_points_then_a_rerun_gives_exactly_the_clean_lake() {
     }
     // An independent reader (DuckDB and pyarrow) reads every table of every
     // lake, and finds the same reports, policy and setting states as in
-    // the clean lake: none lost, none doubled.
+    // the clean lake: none lost, none doubled; and a dedup index that holds
+    // each report's id once, and nothing else.
     lakes.push(clean_lake);
     let seen = digests(&lakes);
     let clean_digest = &seen[seen.len() - 1];
-    for (digest, (name, _, _)) in seen.iter().zip(&cases) {
+    let names = cases.iter().map(|c| c.0.as_str()).chain(["clean"]);
+    for (digest, name) in seen.iter().zip(names) {
         assert_eq!(digest["data"], clean_digest["data"], "{name}");
         assert_eq!(digest["duplicates"], 0, "{name}");
+        assert_index_matches(digest, name);
+    }
+}
+
+/// A lake written before the dedup index existed gets one from its first
+/// ingest, in that ingest's commit: killed while the index is written or
+/// around the commit, the rerun ends with the clean run's lake and index.
+#[test]
+fn an_ingest_that_builds_the_index_killed_then_rerun_gives_the_clean_lake() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = generated_inbox(dir.path(), 20);
+    let base = dir.path().join("base");
+    ingest(
+        &base,
+        &[&fixture("offsets.ndjson"), &fixture("dupes.ndjson")],
+    );
+    std::fs::remove_dir_all(base.join("_index")).unwrap();
+    let before = table_counts(&base);
+    let clean_lake = dir.path().join("clean");
+    copy_tree(&base, &clean_lake);
+    let clean = ingest(&clean_lake, &[&inbox]);
+    let after = table_counts(&clean_lake);
+    let points = [
+        "mid-index-write#1",
+        "mid-index-write#2",
+        "before-commit-rename#1",
+        "after-commit-rename#1",
+        "mid-move#3",
+    ];
+    let mut lakes = Vec::new();
+    for (n, fault) in points.iter().enumerate() {
+        let lake = dir.path().join(format!("killed-{n}"));
+        copy_tree(&base, &lake);
+        let mut child = spawn_ingest(&lake, &inbox, Some(fault));
+        wait_for_pause(&mut child, fault);
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let seen = table_counts(&lake);
+        assert!(seen == before || seen == after, "{fault}: {seen:?}");
+        let rerun = ingest(&lake, &[&inbox]);
+        assert!(
+            rerun == clean || rerun.new == 0 && rerun.duplicate == clean.read - clean.quarantined,
+            "{fault}: {rerun:?} against {clean:?}"
+        );
+        assert_eq!(table_counts(&lake), after, "{fault}");
+        lakes.push(lake);
+    }
+    lakes.push(clean_lake);
+    let seen = digests(&lakes);
+    let clean_digest = &seen[seen.len() - 1];
+    for (digest, name) in seen.iter().zip(points.iter().chain(&["clean"])) {
+        assert_eq!(digest["data"], clean_digest["data"], "{name}");
+        assert_eq!(digest["duplicates"], 0, "{name}");
+        assert_index_matches(digest, name);
+    }
+}
+
+/// The lake's dedup index holds exactly the `report_id`s of `reports`.
+fn assert_index_matches(digest: &Value, name: &str) {
+    let index = &digest["index"];
+    let reports = &digest["data"]["reports"]["rows"];
+    assert_eq!(&index["ids"], reports, "{name}: {index}");
+    for key in ["twice", "missing", "extra"] {
+        assert_eq!(index[key], 0, "{name}: {index}");
     }
 }
 
@@ -222,8 +289,17 @@ fn a_full_disk_fails_clearly_and_leaves_the_lake_as_it_was() {
     let before = lake_files(&lake);
 
     let mut command = posture();
+    // Several threads whatever the machine: a writer that fails must stop
+    // the readers and parsers too (a hang here was a bug).
     command
-        .args(["ingest", "--batch-rows", BATCH_ROWS, "--lake"])
+        .args([
+            "ingest",
+            "--threads",
+            "2",
+            "--batch-rows",
+            BATCH_ROWS,
+            "--lake",
+        ])
         .arg(&lake)
         .arg(&inbox);
     if mounted {
@@ -388,6 +464,7 @@ fn posture_run_killed_then_rerun_finishes_the_night() {
     for (digest, (name, _, _)) in seen.iter().zip(&cases) {
         assert_eq!(digest["data"], clean_digest["data"], "{name}");
         assert_eq!(digest["duplicates"], 0, "{name}");
+        assert_index_matches(digest, name);
     }
 }
 

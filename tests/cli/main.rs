@@ -15,6 +15,7 @@ mod crash;
 mod exports;
 mod fuzz;
 mod hostile;
+mod ingest;
 mod nightly;
 mod notebooks;
 mod queries;
