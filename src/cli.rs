@@ -37,12 +37,17 @@ pub enum Command {
         after_help = "Every report read is either new, a duplicate of one already in the \
         lake (same report_id), or quarantined with its file, line and reason (see the \
         `quarantine` table).\n\n\
-        Vendor exports are read as downloaded and recognised by their columns, not their \
-        names: Intune's DeviceStatusesByConfigurationProfile (and variants), \
-        DeviceAssignmentStatusByConfigurationPolicy, DefenderAgents and FirewallStatus \
-        exports (.zip, CSV or JSON, with or without the _loc columns), and the Defender \
-        for Endpoint machine list ({\"value\": [...]}, one file per page). Each of their rows \
-        counts as read; an export of an unknown shape is quarantined, naming its columns \
+        Vendor exports are read as downloaded (.zip, CSV, JSON or JSON lines, gzip or \
+        not) and recognised by their columns: Intune's policy status reports \
+        (DeviceAssignmentStatusByConfigurationPolicy and its variants, \
+        DeviceStatusesByConfigurationProfile and the reports sharing its columns, told \
+        apart by the report name), per-setting statuses (DevicePolicySettingsComplianceReport, \
+        NoncompliantDevicesAndSettings; read last, each row filed under the device's \
+        policy status), DefenderAgents, FirewallStatus and DevicesWithInventory; Defender \
+        for Endpoint's machine list, deviceavinfo and secure configuration assessments \
+        (API pages, the via-files export, Advanced Hunting's CSV). Each of their rows \
+        counts as read; a row that cannot be used is quarantined with the reason, and an \
+        export of an unknown shape names its columns \
         (docs/vendor-exports.md).\n\n\
         The run is committed atomically; it ends with the line\n  \
         ingested: read=R new=N duplicate=D quarantined=Q\n\n\
