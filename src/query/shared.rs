@@ -18,6 +18,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
@@ -95,7 +96,10 @@ impl Engine {
         std::fs::create_dir_all(&spill)
             .with_context(|| format!("cannot create `{}`", spill.display()))?;
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(BUNDLE_MEMORY, 1.0)
+            // Fair, not greedy: sorts that can spill share what the joins
+            // and merges that cannot leave, so one sort holding the pool
+            // does not starve the merge of another (it spills instead).
+            .with_memory_pool(Arc::new(FairSpillPool::new(BUNDLE_MEMORY)))
             .with_disk_manager_builder(
                 DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill])),
             )
@@ -103,7 +107,9 @@ impl Engine {
         if let (Location::S3(url), Some(store)) = (&self.lake, &self.store) {
             runtime.register_object_store(url, Arc::clone(store));
         }
-        let config = SessionConfig::new().with_information_schema(true);
+        // DataFusion's options may be tuned from the environment
+        // (`DATAFUSION_EXECUTION_TARGET_PARTITIONS=1`, docs/report.md).
+        let config = SessionConfig::from_env()?.with_information_schema(true);
         let base = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&base);
         // The lake's tables, cut at the as-of day, created once.
