@@ -63,7 +63,7 @@ pub enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Rows held in memory before they are written out (bounds memory)
-        #[arg(long, value_name = "N", default_value_t = 1_000_000, hide = true)]
+        #[arg(long, value_name = "N", default_value_t = crate::ingest::IngestOptions::DEFAULT_BATCH_ROWS, hide = true)]
         batch_rows: usize,
         /// The longest report (an NDJSON line or array element) that is parsed;
         /// a longer one is quarantined with its first 64 KiB

@@ -73,7 +73,7 @@ pub struct IngestOptions {
 }
 
 impl IngestOptions {
-    pub const DEFAULT_BATCH_ROWS: usize = 1_000_000;
+    pub const DEFAULT_BATCH_ROWS: usize = 250_000;
     pub const DEFAULT_INDEX_MEMORY: usize = 128 << 20;
 
     pub fn new(lake: PathBuf, paths: Vec<PathBuf>) -> IngestOptions {
