@@ -17,13 +17,21 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::display::DisplayableExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::SortExpr;
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
 use futures::StreamExt;
 
 use super::{
@@ -48,22 +56,48 @@ struct Span {
 }
 
 /// The as-of day, which most of a bundle's queries read: `device_keys`
-/// (every report of the lake, the same in every span, so shared by them)
-/// and the day's snapshot.
+/// and `device_platforms` (the same in every span, so shared by them) and
+/// the day's snapshot.
 const AS_OF_DAY: &[&str] = &[
     "device_keys",
+    "device_platforms",
     "latest_reports",
     "current_policy_states",
     "current_setting_states",
     "device_status",
 ];
-/// The day before too: one query (`changes`), nothing to share.
-const DAY_BEFORE: &[&str] = &[];
+/// The day before too: `changes` compares the two days' devices and
+/// failing settings.
+const DAY_BEFORE: &[&str] = &[
+    "latest_reports",
+    "current_policy_states",
+    "current_setting_states",
+    "device_status",
+];
 /// `--days` days: both trends read each day's device status.
-const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
+const TREND: &[&str] = &[
+    "latest_reports",
+    "current_policy_states",
+    "device_status",
+    "device_exception_status",
+];
 
-/// Views that are the same in every span of days (no `snapshot_days`).
-const SAME_IN_EVERY_SPAN: [&str; 1] = ["device_keys"];
+/// Views that are the same in every span of days (`device_platforms`
+/// reads the days up to the as-of day's end in every span).
+const SAME_IN_EVERY_SPAN: [&str; 2] = ["device_keys", "device_platforms"];
+
+/// Devices computed at a time: past this many, the views computed once are
+/// computed device range by device range (ranges of the as-of day's
+/// devices, in order), so that no join holds more than a range's rows
+/// whatever the fleet. `POSTURE_RANGE_DEVICES` sets another number (tests
+/// use a small one to cut a small fleet into ranges).
+const RANGE_DEVICES: usize = 100_000;
+
+/// The named queries whose joins match rows of two views computed once
+/// (each one device's rows, and the devices in order): they merge the
+/// files as they are written, sorted by device, instead of holding one
+/// side in memory.
+const MERGE_JOINED: [&str; 2] = ["policy_devices", "device_detail"];
 
 /// A session over one lake and as-of day in which named queries run one
 /// after another, each as a stream.
@@ -72,6 +106,8 @@ pub struct SharedSession {
     /// `--days`), all over one catalog and one runtime: the same registered
     /// tables, memory pool and spill folder.
     spans: Vec<(u32, SessionContext)>,
+    /// The as-of day's context with merge joins (`MERGE_JOINED`).
+    merging: SessionContext,
 }
 
 impl std::fmt::Debug for SharedSession {
@@ -134,6 +170,11 @@ impl Engine {
         }
         let mut spans = Vec::new();
         let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
+        // The device ranges, known once the as-of day's latest reports are:
+        // the same number of rows in every span (fewer devices a range in
+        // a span of more days).
+        let per_range = range_devices()?;
+        let mut devices: Option<PathBuf> = None;
         for span in spans_of(options) {
             let days = span.days;
             let schema = if spans.is_empty() {
@@ -142,6 +183,10 @@ impl Engine {
                 format!("days_{days}")
             };
             let ctx = context_in_schema(&base, &schema)?;
+            let mut ranges = match &devices {
+                Some(file) => device_ranges(file, (per_range / days as usize).max(1))?,
+                None => Vec::new(),
+            };
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
@@ -160,17 +205,30 @@ impl Engine {
                     .await
                     .with_context(|| format!("cannot create the view `{name}`"))?;
                 if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
-                    let provider = compute_once(&ctx, &schema, name, dir)
+                    let by_range = if sort_order(name).first() == Some(&"device_id") {
+                        ranges.as_slice()
+                    } else {
+                        &[]
+                    };
+                    let (provider, path) = compute_once(&ctx, &schema, name, dir, by_range)
                         .await
                         .with_context(|| format!("cannot compute the view `{name}`"))?;
                     if SAME_IN_EVERY_SPAN.contains(&name) {
                         shared.insert(name, provider);
                     }
+                    if devices.is_none() && name == "latest_reports" {
+                        ranges = device_ranges(&path, per_range)?;
+                        devices = Some(path);
+                    }
                 }
             }
             spans.push((days, ctx));
         }
-        Ok(SharedSession { spans })
+        let as_of_day = &spans.first().context("the session has no span")?.1;
+        let mut state = as_of_day.state();
+        state.config_mut().options_mut().optimizer.prefer_hash_join = false;
+        let merging = SessionContext::new_with_state(state);
+        Ok(SharedSession { spans, merging })
     }
 }
 
@@ -219,9 +277,24 @@ async fn compute_once(
     span: &str,
     name: &str,
     dir: &Path,
-) -> Result<Arc<dyn TableProvider>> {
-    let df = ctx.table(name).await?;
-    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    ranges: &[Expr],
+) -> Result<(Arc<dyn TableProvider>, PathBuf)> {
+    let order: Vec<SortExpr> = sort_order(name)
+        .iter()
+        .map(|c| col(*c).sort(true, true))
+        .collect();
+    let whole = ctx.table(name).await?;
+    let schema: SchemaRef = Arc::new(whole.schema().as_arrow().clone());
+    // One plan for the whole view, or one per device range: the ranges are
+    // in order and each range's rows sorted, so the file is sorted too.
+    let parts = if ranges.is_empty() {
+        vec![whole]
+    } else {
+        ranges
+            .iter()
+            .map(|range| whole.clone().filter(range.clone()))
+            .collect::<datafusion::error::Result<Vec<_>>>()?
+    };
     let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot create `{}`", path.display()))?;
@@ -232,9 +305,18 @@ async fn compute_once(
         .set_max_row_group_row_count(Some(256 * 1024))
         .build();
     let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties))?;
-    let mut stream = df.execute_stream().await?;
-    while let Some(batch) = stream.next().await {
-        writer.write(&batch?)?;
+    for part in parts {
+        let part = if order.is_empty() {
+            part
+        } else {
+            part.sort(order.clone())?
+        };
+        let plan = part.create_physical_plan().await?;
+        let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?)?;
+        }
+        profile(name, &plan);
     }
     writer
         .close()
@@ -244,15 +326,94 @@ async fn compute_once(
             .to_str()
             .context("the work folder's path is not UTF-8")?,
     )?;
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet")
+        .with_file_sort_order(vec![order]);
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);
     let provider: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::clone(&provider))?;
-    Ok(provider)
+    Ok((provider, path))
+}
+
+/// The order a view computed once is written in (and declared in, so that
+/// the joins on these keys merge the files as they are, without sorting
+/// or holding either side): by device within each day.
+fn sort_order(name: &str) -> &'static [&'static str] {
+    match name {
+        "device_keys" => &["intune_id"],
+        "device_platforms" => &["device_id"],
+        "latest_reports" | "device_status" | "device_exception_status" => &["device_id", "day"],
+        "current_policy_states" => &["device_id", "day", "policy_id"],
+        "current_setting_states" => &["device_id", "day", "policy_id", "setting_id"],
+        _ => &[],
+    }
+}
+
+/// `RANGE_DEVICES`, or the number `POSTURE_RANGE_DEVICES` gives.
+fn range_devices() -> Result<usize> {
+    match std::env::var("POSTURE_RANGE_DEVICES") {
+        Ok(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| format!("POSTURE_RANGE_DEVICES={n}: expected a number of devices")),
+        Err(_) => Ok(RANGE_DEVICES),
+    }
+}
+
+/// Filters on `device_id` that cut the devices of `file` (sorted by
+/// device) into ranges of `per_range` devices, in order; none when they
+/// fit in one. The first range and the last are open, so that a device
+/// of another span (the day before, the trend) falls in one too.
+fn device_ranges(file: &Path, per_range: usize) -> Result<Vec<Expr>> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(
+        std::fs::File::open(file).with_context(|| format!("cannot open `{}`", file.display()))?,
+    )?;
+    let mask = ProjectionMask::columns(reader.parquet_schema(), ["device_id"]);
+    let mut bounds: Vec<String> = Vec::new();
+    let (mut seen, mut last) = (0usize, None::<String>);
+    for batch in reader.with_projection(mask).build()? {
+        let batch = batch?;
+        let ids = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
+        for id in ids.as_string::<i32>().iter().flatten() {
+            if last.as_deref() == Some(id) {
+                continue;
+            }
+            if seen > 0 && seen % per_range == 0 {
+                bounds.push(id.to_owned());
+            }
+            seen += 1;
+            last = Some(id.to_owned());
+        }
+    }
+    let mut ranges = Vec::new();
+    let mut low: Option<&String> = None;
+    for bound in bounds.iter().map(Some).chain([None]) {
+        let above = low.map(|l| col("device_id").gt_eq(lit(l.as_str())));
+        let below = bound.map(|b| col("device_id").lt(lit(b.as_str())));
+        ranges.push(match (above, below) {
+            (Some(a), Some(b)) => a.and(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return Ok(Vec::new()),
+        });
+        low = bound;
+    }
+    Ok(ranges)
+}
+
+/// With `POSTURE_PROFILE` set, prints a finished plan with its metrics
+/// (rows, time, memory of each operator, as `EXPLAIN ANALYZE` would) to
+/// standard error: how the report's time and memory are found
+/// (docs/report.md).
+fn profile(name: &str, plan: &Arc<dyn ExecutionPlan>) {
+    if std::env::var_os("POSTURE_PROFILE").is_some() {
+        let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
+        eprintln!("-- plan of `{name}`, with its metrics:\n{shown}");
+    }
 }
 
 impl SharedSession {
@@ -269,22 +430,38 @@ impl SharedSession {
         } else {
             1
         };
-        let ctx = self
-            .spans
-            .iter()
-            .find(|(d, _)| *d == days)
-            .map(|(_, ctx)| ctx)
-            .context("the session has no span of that many days")?;
+        let ctx = if days == 1 && MERGE_JOINED.contains(&query.name.as_str()) {
+            &self.merging
+        } else {
+            self.spans
+                .iter()
+                .find(|(d, _)| *d == days)
+                .map(|(_, ctx)| ctx)
+                .context("the session has no span of that many days")?
+        };
         let df = ctx
             .sql(&query.sql)
             .await
             .with_context(|| format!("the query `{}` does not plan", query.name))?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let stream = df
-            .execute_stream()
+        let plan = df
+            .create_physical_plan()
             .await
+            .with_context(|| format!("the query `{}` does not plan", query.name))?;
+        let stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())
             .with_context(|| format!("the query `{}` failed", query.name))?;
-        Ok((schema, stream))
+        if std::env::var_os("POSTURE_PROFILE").is_none() {
+            return Ok((schema, stream));
+        }
+        // The plan's metrics are printed once its last row is read.
+        let name = query.name.clone();
+        let ended = futures::stream::once(async move {
+            profile(&name, &plan);
+            None
+        })
+        .filter_map(|end: Option<datafusion::error::Result<_>>| async move { end });
+        let stream = RecordBatchStreamAdapter::new(stream.schema(), stream.chain(ended));
+        Ok((schema, Box::pin(stream)))
     }
 }
 
