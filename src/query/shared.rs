@@ -26,12 +26,8 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::SortExpr;
-use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::prelude::{Expr, SessionConfig, SessionContext, col, lit};
+use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 use futures::StreamExt;
 
 use super::{
@@ -86,13 +82,6 @@ const TREND: &[&str] = &[
 /// reads the days up to the as-of day's end in every span).
 const SAME_IN_EVERY_SPAN: [&str; 2] = ["device_keys", "device_platforms"];
 
-/// Devices computed at a time: past this many, the views computed once are
-/// computed device range by device range (ranges of the as-of day's
-/// devices, in order), so that no join holds more than a range's rows
-/// whatever the fleet. `POSTURE_RANGE_DEVICES` sets another number (tests
-/// use a small one to cut a small fleet into ranges).
-const RANGE_DEVICES: usize = 100_000;
-
 /// The named queries whose joins match rows of two views computed once
 /// (each one device's rows, and the devices in order): they merge the
 /// files as they are written, sorted by device, instead of holding one
@@ -145,7 +134,15 @@ impl Engine {
         }
         // DataFusion's options may be tuned from the environment
         // (`DATAFUSION_EXECUTION_TARGET_PARTITIONS=1`, docs/report.md).
-        let config = SessionConfig::from_env()?.with_information_schema(true);
+        let mut config = SessionConfig::from_env()?.with_information_schema(true);
+        // Text read as plain strings: a sort's reservation for a batch of
+        // string views counts the whole page buffers the views point into,
+        // and at a million devices one batch asked for 200 MB.
+        config
+            .options_mut()
+            .execution
+            .parquet
+            .schema_force_view_types = false;
         let base = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&base);
         // The lake's tables, cut at the as-of day, created once.
@@ -170,11 +167,6 @@ impl Engine {
         }
         let mut spans = Vec::new();
         let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
-        // The device ranges, known once the as-of day's latest reports are:
-        // the same number of rows in every span (fewer devices a range in
-        // a span of more days).
-        let per_range = range_devices()?;
-        let mut devices: Option<PathBuf> = None;
         for span in spans_of(options) {
             let days = span.days;
             let schema = if spans.is_empty() {
@@ -182,11 +174,7 @@ impl Engine {
             } else {
                 format!("days_{days}")
             };
-            let ctx = context_in_schema(&base, &schema)?;
-            let mut ranges = match &devices {
-                Some(file) => device_ranges(file, (per_range / days as usize).max(1))?,
-                None => Vec::new(),
-            };
+            let ctx = context_in_schema(&base, &schema, days > 1)?;
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
@@ -205,29 +193,17 @@ impl Engine {
                     .await
                     .with_context(|| format!("cannot create the view `{name}`"))?;
                 if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
-                    let by_range = if sort_order(name).first() == Some(&"device_id") {
-                        ranges.as_slice()
-                    } else {
-                        &[]
-                    };
-                    let (provider, path) = compute_once(&ctx, &schema, name, dir, by_range)
+                    let provider = compute_once(&ctx, &schema, name, dir)
                         .await
                         .with_context(|| format!("cannot compute the view `{name}`"))?;
                     if SAME_IN_EVERY_SPAN.contains(&name) {
                         shared.insert(name, provider);
                     }
-                    if devices.is_none() && name == "latest_reports" {
-                        ranges = device_ranges(&path, per_range)?;
-                        devices = Some(path);
-                    }
                 }
             }
             spans.push((days, ctx));
         }
-        let as_of_day = &spans.first().context("the session has no span")?.1;
-        let mut state = as_of_day.state();
-        state.config_mut().options_mut().optimizer.prefer_hash_join = false;
-        let merging = SessionContext::new_with_state(state);
+        let merging = context_in_schema(&base, "public", true)?;
         Ok(SharedSession { spans, merging })
     }
 }
@@ -256,8 +232,13 @@ fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
 }
 
 /// A context over `base`'s catalog and runtime whose unqualified names
-/// resolve in `schema` (created when missing).
-fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionContext> {
+/// resolve in `schema` (created when missing); with `merge_joins`, its
+/// joins sort both sides (which spills) instead of holding one in memory.
+fn context_in_schema(
+    base: &SessionContext,
+    schema: &str,
+    merge_joins: bool,
+) -> Result<SessionContext> {
     let catalog = base
         .catalog("datafusion")
         .context("the session has no default catalog")?;
@@ -265,7 +246,9 @@ fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionConte
         catalog.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
     }
     let mut state = base.state();
-    state.config_mut().options_mut().catalog.default_schema = schema.to_owned();
+    let options = state.config_mut().options_mut();
+    options.catalog.default_schema = schema.to_owned();
+    options.optimizer.prefer_hash_join = !merge_joins;
     Ok(SessionContext::new_with_state(state))
 }
 
@@ -277,24 +260,16 @@ async fn compute_once(
     span: &str,
     name: &str,
     dir: &Path,
-    ranges: &[Expr],
-) -> Result<(Arc<dyn TableProvider>, PathBuf)> {
+) -> Result<Arc<dyn TableProvider>> {
     let order: Vec<SortExpr> = sort_order(name)
         .iter()
         .map(|c| col(*c).sort(true, true))
         .collect();
-    let whole = ctx.table(name).await?;
-    let schema: SchemaRef = Arc::new(whole.schema().as_arrow().clone());
-    // One plan for the whole view, or one per device range: the ranges are
-    // in order and each range's rows sorted, so the file is sorted too.
-    let parts = if ranges.is_empty() {
-        vec![whole]
-    } else {
-        ranges
-            .iter()
-            .map(|range| whole.clone().filter(range.clone()))
-            .collect::<datafusion::error::Result<Vec<_>>>()?
-    };
+    let mut df = ctx.table(name).await?;
+    if !order.is_empty() {
+        df = df.sort(order.clone())?;
+    }
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
     let file = std::fs::File::create(&path)
         .with_context(|| format!("cannot create `{}`", path.display()))?;
@@ -305,19 +280,12 @@ async fn compute_once(
         .set_max_row_group_row_count(Some(256 * 1024))
         .build();
     let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties))?;
-    for part in parts {
-        let part = if order.is_empty() {
-            part
-        } else {
-            part.sort(order.clone())?
-        };
-        let plan = part.create_physical_plan().await?;
-        let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
-        while let Some(batch) = stream.next().await {
-            writer.write(&batch?)?;
-        }
-        profile(name, &plan);
+    let plan = df.create_physical_plan().await?;
+    let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
+    while let Some(batch) = stream.next().await {
+        writer.write(&batch?)?;
     }
+    profile(name, &plan);
     writer
         .close()
         .with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -335,7 +303,7 @@ async fn compute_once(
     let provider: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::clone(&provider))?;
-    Ok((provider, path))
+    Ok(provider)
 }
 
 /// The order a view computed once is written in (and declared in, so that
@@ -350,59 +318,6 @@ fn sort_order(name: &str) -> &'static [&'static str] {
         "current_setting_states" => &["device_id", "day", "policy_id", "setting_id"],
         _ => &[],
     }
-}
-
-/// `RANGE_DEVICES`, or the number `POSTURE_RANGE_DEVICES` gives.
-fn range_devices() -> Result<usize> {
-    match std::env::var("POSTURE_RANGE_DEVICES") {
-        Ok(n) => n
-            .parse::<usize>()
-            .ok()
-            .filter(|n| *n > 0)
-            .with_context(|| format!("POSTURE_RANGE_DEVICES={n}: expected a number of devices")),
-        Err(_) => Ok(RANGE_DEVICES),
-    }
-}
-
-/// Filters on `device_id` that cut the devices of `file` (sorted by
-/// device) into ranges of `per_range` devices, in order; none when they
-/// fit in one. The first range and the last are open, so that a device
-/// of another span (the day before, the trend) falls in one too.
-fn device_ranges(file: &Path, per_range: usize) -> Result<Vec<Expr>> {
-    let reader = ParquetRecordBatchReaderBuilder::try_new(
-        std::fs::File::open(file).with_context(|| format!("cannot open `{}`", file.display()))?,
-    )?;
-    let mask = ProjectionMask::columns(reader.parquet_schema(), ["device_id"]);
-    let mut bounds: Vec<String> = Vec::new();
-    let (mut seen, mut last) = (0usize, None::<String>);
-    for batch in reader.with_projection(mask).build()? {
-        let batch = batch?;
-        let ids = datafusion::arrow::compute::cast(batch.column(0), &DataType::Utf8)?;
-        for id in ids.as_string::<i32>().iter().flatten() {
-            if last.as_deref() == Some(id) {
-                continue;
-            }
-            if seen > 0 && seen % per_range == 0 {
-                bounds.push(id.to_owned());
-            }
-            seen += 1;
-            last = Some(id.to_owned());
-        }
-    }
-    let mut ranges = Vec::new();
-    let mut low: Option<&String> = None;
-    for bound in bounds.iter().map(Some).chain([None]) {
-        let above = low.map(|l| col("device_id").gt_eq(lit(l.as_str())));
-        let below = bound.map(|b| col("device_id").lt(lit(b.as_str())));
-        ranges.push(match (above, below) {
-            (Some(a), Some(b)) => a.and(b),
-            (Some(a), None) => a,
-            (None, Some(b)) => b,
-            (None, None) => return Ok(Vec::new()),
-        });
-        low = bound;
-    }
-    Ok(ranges)
 }
 
 /// With `POSTURE_PROFILE` set, prints a finished plan with its metrics
