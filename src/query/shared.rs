@@ -174,7 +174,7 @@ impl Engine {
             } else {
                 format!("days_{days}")
             };
-            let ctx = context_in_schema(&base, &schema, days > 1)?;
+            let ctx = context_in_schema(&base, &schema, false)?;
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
