@@ -20,10 +20,10 @@ SELECT
     s.actual
 FROM device_status d
 CROSS JOIN parameters p
-LEFT JOIN current_policy_states c ON c.device_id = d.device_id AND c.day = d.day
+LEFT JOIN current_policy_states c ON c.day = d.day AND c.device_id = d.device_id
 LEFT JOIN current_setting_states s
-    ON s.device_id = c.device_id
-    AND s.day = c.day
+    ON s.day = c.day
+    AND s.device_id = c.device_id
     AND s.policy_id = c.policy_id
 WHERE p.device_id IS NULL OR d.device_id = p.device_id
 ORDER BY d.device_id, c.policy_id, s.setting_id, s.state

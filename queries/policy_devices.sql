@@ -19,10 +19,10 @@ SELECT
     s.expected,
     s.actual
 FROM current_policy_states c
-JOIN device_status d ON d.device_id = c.device_id AND d.day = c.day
+JOIN device_status d ON d.day = c.day AND d.device_id = c.device_id
 LEFT JOIN current_setting_states s
-    ON s.device_id = c.device_id
-    AND s.day = c.day
+    ON s.day = c.day
+    AND s.device_id = c.device_id
     AND s.policy_id = c.policy_id
     AND s.state IN ('Error', 'Conflict')
 ORDER BY c.policy_id, c.stale, c.device_id, s.setting_id, s.state, s.error_code

@@ -17,16 +17,15 @@ use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::physical_plan::display::DisplayableExecutionPlan;
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
-use datafusion::logical_expr::SortExpr;
+use datafusion::physical_plan::display::DisplayableExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 use futures::StreamExt;
 
@@ -62,31 +61,14 @@ const AS_OF_DAY: &[&str] = &[
     "current_setting_states",
     "device_status",
 ];
-/// The day before too: `changes` compares the two days' devices and
-/// failing settings.
-const DAY_BEFORE: &[&str] = &[
-    "latest_reports",
-    "current_policy_states",
-    "current_setting_states",
-    "device_status",
-];
+/// The day before too: one query (`changes`), nothing to share.
+const DAY_BEFORE: &[&str] = &[];
 /// `--days` days: both trends read each day's device status.
-const TREND: &[&str] = &[
-    "latest_reports",
-    "current_policy_states",
-    "device_status",
-    "device_exception_status",
-];
+const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
 
 /// Views that are the same in every span of days (`device_platforms`
 /// reads the days up to the as-of day's end in every span).
 const SAME_IN_EVERY_SPAN: [&str; 2] = ["device_keys", "device_platforms"];
-
-/// The named queries whose joins match rows of two views computed once
-/// (each one device's rows, and the devices in order): they merge the
-/// files as they are written, sorted by device, instead of holding one
-/// side in memory.
-const MERGE_JOINED: [&str; 2] = ["policy_devices", "device_detail"];
 
 /// A session over one lake and as-of day in which named queries run one
 /// after another, each as a stream.
@@ -95,8 +77,6 @@ pub struct SharedSession {
     /// `--days`), all over one catalog and one runtime: the same registered
     /// tables, memory pool and spill folder.
     spans: Vec<(u32, SessionContext)>,
-    /// The as-of day's context with merge joins (`MERGE_JOINED`).
-    merging: SessionContext,
 }
 
 impl std::fmt::Debug for SharedSession {
@@ -174,7 +154,7 @@ impl Engine {
             } else {
                 format!("days_{days}")
             };
-            let ctx = context_in_schema(&base, &schema, false)?;
+            let ctx = context_in_schema(&base, &schema)?;
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
@@ -203,8 +183,7 @@ impl Engine {
             }
             spans.push((days, ctx));
         }
-        let merging = context_in_schema(&base, "public", true)?;
-        Ok(SharedSession { spans, merging })
+        Ok(SharedSession { spans })
     }
 }
 
@@ -232,13 +211,8 @@ fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
 }
 
 /// A context over `base`'s catalog and runtime whose unqualified names
-/// resolve in `schema` (created when missing); with `merge_joins`, its
-/// joins sort both sides (which spills) instead of holding one in memory.
-fn context_in_schema(
-    base: &SessionContext,
-    schema: &str,
-    merge_joins: bool,
-) -> Result<SessionContext> {
+/// resolve in `schema` (created when missing).
+fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionContext> {
     let catalog = base
         .catalog("datafusion")
         .context("the session has no default catalog")?;
@@ -246,9 +220,7 @@ fn context_in_schema(
         catalog.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
     }
     let mut state = base.state();
-    let options = state.config_mut().options_mut();
-    options.catalog.default_schema = schema.to_owned();
-    options.optimizer.prefer_hash_join = !merge_joins;
+    state.config_mut().options_mut().catalog.default_schema = schema.to_owned();
     Ok(SessionContext::new_with_state(state))
 }
 
@@ -261,14 +233,7 @@ async fn compute_once(
     name: &str,
     dir: &Path,
 ) -> Result<Arc<dyn TableProvider>> {
-    let order: Vec<SortExpr> = sort_order(name)
-        .iter()
-        .map(|c| col(*c).sort(true, true))
-        .collect();
-    let mut df = ctx.table(name).await?;
-    if !order.is_empty() {
-        df = df.sort(order.clone())?;
-    }
+    let df = ctx.table(name).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
     let file = std::fs::File::create(&path)
@@ -294,9 +259,8 @@ async fn compute_once(
             .to_str()
             .context("the work folder's path is not UTF-8")?,
     )?;
-    let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet")
-        .with_file_sort_order(vec![order]);
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(schema);
@@ -304,20 +268,6 @@ async fn compute_once(
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::clone(&provider))?;
     Ok(provider)
-}
-
-/// The order a view computed once is written in (and declared in, so that
-/// the joins on these keys merge the files as they are, without sorting
-/// or holding either side): by device within each day.
-fn sort_order(name: &str) -> &'static [&'static str] {
-    match name {
-        "device_keys" => &["intune_id"],
-        "device_platforms" => &["device_id"],
-        "latest_reports" | "device_status" | "device_exception_status" => &["device_id", "day"],
-        "current_policy_states" => &["device_id", "day", "policy_id"],
-        "current_setting_states" => &["device_id", "day", "policy_id", "setting_id"],
-        _ => &[],
-    }
 }
 
 /// With `POSTURE_PROFILE` set, prints a finished plan with its metrics
@@ -345,15 +295,12 @@ impl SharedSession {
         } else {
             1
         };
-        let ctx = if days == 1 && MERGE_JOINED.contains(&query.name.as_str()) {
-            &self.merging
-        } else {
-            self.spans
-                .iter()
-                .find(|(d, _)| *d == days)
-                .map(|(_, ctx)| ctx)
-                .context("the session has no span of that many days")?
-        };
+        let ctx = self
+            .spans
+            .iter()
+            .find(|(d, _)| *d == days)
+            .map(|(_, ctx)| ctx)
+            .context("the session has no span of that many days")?;
         let df = ctx
             .sql(&query.sql)
             .await
