@@ -20,8 +20,9 @@ SELECT
         WHEN coalesce(c.succeeded, 0) > 0 THEN 'compliant'
         ELSE 'no_policy'
     END AS compliance
-FROM latest_reports l
-LEFT JOIN (
+-- The counts are the join's first side (held in memory): a narrow row per
+-- device, where the reports' side is a wide one.
+FROM (
     SELECT
         day,
         device_id,
@@ -29,4 +30,5 @@ LEFT JOIN (
         sum(CASE WHEN state = 'Succeeded' THEN 1 ELSE 0 END) AS succeeded
     FROM current_policy_states
     GROUP BY day, device_id
-) c ON c.day = l.day AND c.device_id = l.device_id
+) c
+RIGHT JOIN latest_reports l ON c.device_id = l.device_id AND c.day = l.day

@@ -44,9 +44,23 @@ WITH last_of_day AS (
     ) ranked
     WHERE recency = 1
 )
+, of_day AS (
+    SELECT
+        s.day,
+        s.day_end,
+        s.stale_before,
+        r.*
+    FROM snapshot_days s
+    JOIN last_of_day r
+        ON r.report_day <= s.day
+        AND (r.next_report_day IS NULL OR r.next_report_day > s.day)
+)
+-- device_platforms is written first: a join holds its first side in
+-- memory, and that side has at most a row per device, the other a row per
+-- device and day.
 SELECT
-    s.day,
-    s.day_end,
+    r.day,
+    r.day_end,
     r.report_id,
     r.device_id,
     r.source_device_id,
@@ -58,10 +72,7 @@ SELECT
     r.managed_by,
     r.enrollment_status,
     r.observed_at,
-    r.observed_at < s.stale_before AS stale,
+    r.observed_at < r.stale_before AS stale,
     r.source
-FROM snapshot_days s
-JOIN last_of_day r
-    ON r.report_day <= s.day
-    AND (r.next_report_day IS NULL OR r.next_report_day > s.day)
-LEFT JOIN device_platforms p ON p.device_id = r.device_id
+FROM device_platforms p
+RIGHT JOIN of_day r ON p.device_id = r.device_id

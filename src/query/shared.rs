@@ -23,6 +23,9 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::physical_plan::display::DisplayableExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use datafusion::prelude::{SessionConfig, SessionContext, col, lit};
 use futures::StreamExt;
 
@@ -48,10 +51,11 @@ struct Span {
 }
 
 /// The as-of day, which most of a bundle's queries read: `device_keys`
-/// (every report of the lake, the same in every span, so shared by them)
-/// and the day's snapshot.
+/// and `device_platforms` (the same in every span, so shared by them) and
+/// the day's snapshot.
 const AS_OF_DAY: &[&str] = &[
     "device_keys",
+    "device_platforms",
     "latest_reports",
     "current_policy_states",
     "current_setting_states",
@@ -62,8 +66,9 @@ const DAY_BEFORE: &[&str] = &[];
 /// `--days` days: both trends read each day's device status.
 const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
 
-/// Views that are the same in every span of days (no `snapshot_days`).
-const SAME_IN_EVERY_SPAN: [&str; 1] = ["device_keys"];
+/// Views that are the same in every span of days (`device_platforms`
+/// reads the days up to the as-of day's end in every span).
+const SAME_IN_EVERY_SPAN: [&str; 2] = ["device_keys", "device_platforms"];
 
 /// A session over one lake and as-of day in which named queries run one
 /// after another, each as a stream.
@@ -109,7 +114,15 @@ impl Engine {
         }
         // DataFusion's options may be tuned from the environment
         // (`DATAFUSION_EXECUTION_TARGET_PARTITIONS=1`, docs/report.md).
-        let config = SessionConfig::from_env()?.with_information_schema(true);
+        let mut config = SessionConfig::from_env()?.with_information_schema(true);
+        // Text read as plain strings: a sort's reservation for a batch of
+        // string views counts the whole page buffers the views point into,
+        // and at a million devices one batch asked for 200 MB.
+        config
+            .options_mut()
+            .execution
+            .parquet
+            .schema_force_view_types = false;
         let base = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&base);
         // The lake's tables, cut at the as-of day, created once.
@@ -232,10 +245,12 @@ async fn compute_once(
         .set_max_row_group_row_count(Some(256 * 1024))
         .build();
     let mut writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(properties))?;
-    let mut stream = df.execute_stream().await?;
+    let plan = df.create_physical_plan().await?;
+    let mut stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())?;
     while let Some(batch) = stream.next().await {
         writer.write(&batch?)?;
     }
+    profile(name, &plan);
     writer
         .close()
         .with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -253,6 +268,17 @@ async fn compute_once(
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::clone(&provider))?;
     Ok(provider)
+}
+
+/// With `POSTURE_PROFILE` set, prints a finished plan with its metrics
+/// (rows, time, memory of each operator, as `EXPLAIN ANALYZE` would) to
+/// standard error: how the report's time and memory are found
+/// (docs/report.md).
+fn profile(name: &str, plan: &Arc<dyn ExecutionPlan>) {
+    if std::env::var_os("POSTURE_PROFILE").is_some() {
+        let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
+        eprintln!("-- plan of `{name}`, with its metrics:\n{shown}");
+    }
 }
 
 impl SharedSession {
@@ -280,11 +306,24 @@ impl SharedSession {
             .await
             .with_context(|| format!("the query `{}` does not plan", query.name))?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let stream = df
-            .execute_stream()
+        let plan = df
+            .create_physical_plan()
             .await
+            .with_context(|| format!("the query `{}` does not plan", query.name))?;
+        let stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())
             .with_context(|| format!("the query `{}` failed", query.name))?;
-        Ok((schema, stream))
+        if std::env::var_os("POSTURE_PROFILE").is_none() {
+            return Ok((schema, stream));
+        }
+        // The plan's metrics are printed once its last row is read.
+        let name = query.name.clone();
+        let ended = futures::stream::once(async move {
+            profile(&name, &plan);
+            None
+        })
+        .filter_map(|end: Option<datafusion::error::Result<_>>| async move { end });
+        let stream = RecordBatchStreamAdapter::new(stream.schema(), stream.chain(ended));
+        Ok((schema, Box::pin(stream)))
     }
 }
 
