@@ -783,9 +783,13 @@ fn verify_names_each_changed_added_and_removed_file() {
 fn the_same_lake_gives_a_byte_identical_bundle() {
     let (lake, _) = shared_fleet();
     let dir = tempfile::tempdir().unwrap();
-    let bundle = |name: &str| {
+    let bundle = |name: &str, profile: bool| {
         let out = dir.path().join(name);
-        let o = posture()
+        let mut command = posture();
+        if profile {
+            command.env("POSTURE_PROFILE", "1");
+        }
+        let o = command
             .env("SOURCE_DATE_EPOCH", "1764000000")
             .args(["report", "--lake"])
             .arg(lake)
@@ -794,9 +798,23 @@ fn the_same_lake_gives_a_byte_identical_bundle() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
-        lake_files(&out)
+        (lake_files(&out), stderr(&o))
     };
-    let (a, b) = (bundle("a"), bundle("b"));
+    // The second run prints its plans (docs/report.md) and writes the same.
+    let ((a, quiet), (b, profiled)) = (bundle("a", false), bundle("b", true));
+    assert!(!quiet.contains("-- plan of"), "{quiet}");
+    for name in [
+        "latest_reports",
+        "device_status",
+        "policy_devices",
+        "device_detail",
+    ] {
+        let plan = profiled
+            .split("-- plan of `")
+            .find(|p| p.starts_with(&format!("{name}`")))
+            .unwrap_or_else(|| panic!("no plan of `{name}` in:\n{profiled}"));
+        assert!(plan.contains("output_rows="), "{plan}");
+    }
     assert_eq!(a.len(), b.len());
     for ((pa, ca), (pb, cb)) in a.iter().zip(&b) {
         assert_eq!(
