@@ -250,7 +250,9 @@ async fn compute_once(
     while let Some(batch) = stream.next().await {
         writer.write(&batch?)?;
     }
-    profile(name, &plan);
+    if profiling() {
+        print_plan(name, &plan);
+    }
     writer
         .close()
         .with_context(|| format!("cannot write `{}`", path.display()))?;
@@ -270,15 +272,18 @@ async fn compute_once(
     Ok(provider)
 }
 
-/// With `POSTURE_PROFILE` set, prints a finished plan with its metrics
-/// (rows, time, memory of each operator, as `EXPLAIN ANALYZE` would) to
-/// standard error: how the report's time and memory are found
+/// Whether `POSTURE_PROFILE` is set: each finished plan is then printed
+/// with its metrics, which is how the report's time and memory are found
 /// (docs/report.md).
-fn profile(name: &str, plan: &Arc<dyn ExecutionPlan>) {
-    if std::env::var_os("POSTURE_PROFILE").is_some() {
-        let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
-        eprintln!("-- plan of `{name}`, with its metrics:\n{shown}");
-    }
+fn profiling() -> bool {
+    std::env::var_os("POSTURE_PROFILE").is_some()
+}
+
+/// Prints a finished plan with its metrics (rows, time, memory of each
+/// operator, as `EXPLAIN ANALYZE` would) to standard error.
+fn print_plan(name: &str, plan: &Arc<dyn ExecutionPlan>) {
+    let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
+    eprintln!("-- plan of `{name}`, with its metrics:\n{shown}");
 }
 
 impl SharedSession {
@@ -312,13 +317,13 @@ impl SharedSession {
             .with_context(|| format!("the query `{}` does not plan", query.name))?;
         let stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())
             .with_context(|| format!("the query `{}` failed", query.name))?;
-        if std::env::var_os("POSTURE_PROFILE").is_none() {
+        if !profiling() {
             return Ok((schema, stream));
         }
         // The plan's metrics are printed once its last row is read.
         let name = query.name.clone();
         let ended = futures::stream::once(async move {
-            profile(&name, &plan);
+            print_plan(&name, &plan);
             None
         })
         .filter_map(|end: Option<datafusion::error::Result<_>>| async move { end });
