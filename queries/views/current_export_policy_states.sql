@@ -25,20 +25,22 @@ WITH statuses AS (
         AND p.observed_at = k.observed_at
     WHERE k.source IS NOT NULL
 ),
+-- A row is its device's last of a policy and day when the next row of the
+-- same device and policy (by observed_at, then report_id) is on a later
+-- day, or there is none (as in latest_reports: one window per device and
+-- policy, not one per device, policy and day).
 last_of_day AS (
-    SELECT
-        *,
-        lead(report_day) OVER (PARTITION BY device_id, policy_id ORDER BY report_day) AS next_report_day
+    SELECT *
     FROM (
         SELECT
             *,
-            row_number() OVER (
-                PARTITION BY device_id, policy_id, report_day
-                ORDER BY observed_at DESC, report_id DESC
-            ) AS recency
+            lead(report_day) OVER (
+                PARTITION BY device_id, policy_id
+                ORDER BY observed_at, report_id
+            ) AS next_report_day
         FROM statuses
-    ) ranked
-    WHERE recency = 1
+    ) ordered
+    WHERE next_report_day IS NULL OR next_report_day > report_day
 )
 SELECT
     s.day,

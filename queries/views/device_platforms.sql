@@ -7,22 +7,24 @@
 -- latest_reports uses it for a device whose latest report was made from an
 -- export; with none of these, the export's own family stands.
 CREATE VIEW device_platforms AS
+-- Only the devices known from Intune (device_keys) can have a report made
+-- from an export, so the agent reports read are theirs alone; the join
+-- holds those devices (its first side), not the reports. `span` makes the
+-- cut a hash join with a filter rather than a nested loop (as in
+-- latest_reports).
 WITH cut AS (
-    SELECT max(day_end) AS day_end FROM snapshot_days
+    SELECT max(day_end) AS day_end, 1 AS span FROM snapshot_days
 ),
 sources AS (
     SELECT r.device_id, r.os_platform, r.observed_at, 1 AS rank
-    FROM day_end_keyed_reports r
-    CROSS JOIN cut
+    FROM (SELECT DISTINCT device_key FROM device_keys) k
+    JOIN day_end_keyed_reports r ON r.device_id = k.device_key
     WHERE r.source IS NULL
-        AND r.observed_at < cut.day_end
-        AND r.device_id IN (SELECT device_key FROM device_keys)
     UNION ALL
     SELECT coalesce(k.device_key, m.machine_id) AS device_id, m.os_platform, m.observed_at, 2 AS rank
     FROM device_inventory m
-    CROSS JOIN cut
     LEFT JOIN machine_keys k ON k.machine_id = m.machine_id
-    WHERE m.os_platform IS NOT NULL AND m.observed_at < cut.day_end
+    WHERE m.os_platform IS NOT NULL
     UNION ALL
     SELECT
         coalesce(k.device_key, 'intune:' || d.intune_device_id) AS device_id,
@@ -30,9 +32,14 @@ sources AS (
         d.observed_at,
         3 AS rank
     FROM intune_devices d
-    CROSS JOIN cut
     LEFT JOIN device_keys k ON k.intune_id = d.intune_device_id
-    WHERE d.os_platform IS NOT NULL AND d.observed_at < cut.day_end
+    WHERE d.os_platform IS NOT NULL
+),
+known AS (
+    SELECT s.device_id, s.os_platform, s.observed_at, s.rank
+    FROM cut
+    JOIN (SELECT *, 1 AS span FROM sources) s
+        ON s.span = cut.span AND s.observed_at < cut.day_end
 )
 SELECT device_id, os_platform
 FROM (
@@ -43,6 +50,6 @@ FROM (
             PARTITION BY device_id
             ORDER BY rank, observed_at DESC, os_platform
         ) AS pick
-    FROM sources
+    FROM known
 ) ranked
 WHERE pick = 1

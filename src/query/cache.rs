@@ -41,16 +41,19 @@ use crate::lake::PARTITION_COLUMN;
 /// kept for the session.
 #[derive(Debug)]
 pub(super) struct CachedView {
+    name: String,
     plan: LogicalPlan,
     schema: SchemaRef,
     rows: tokio::sync::OnceCell<Vec<RecordBatch>>,
 }
 
 impl CachedView {
-    /// The view `plan` (as `CREATE VIEW` planned it), to be computed once.
-    pub(super) fn new(plan: LogicalPlan) -> CachedView {
+    /// The view `name`'s `plan` (as `CREATE VIEW` planned it), to be
+    /// computed once.
+    pub(super) fn new(name: &str, plan: LogicalPlan) -> CachedView {
         let schema = Arc::new(plan.schema().as_arrow().clone());
         CachedView {
+            name: name.to_owned(),
             plan,
             schema,
             rows: tokio::sync::OnceCell::new(),
@@ -62,7 +65,10 @@ impl CachedView {
         self.rows
             .get_or_try_init(|| async {
                 let plan = state.create_physical_plan(&self.plan).await?;
-                let batches = collect(plan, state.task_ctx()).await?;
+                let batches = collect(Arc::clone(&plan), state.task_ctx()).await?;
+                if super::shared::profiling() {
+                    super::shared::print_plan(&self.name, &plan);
+                }
                 // In the view's own schema (the executed plan may differ
                 // in nullability alone).
                 batches
@@ -187,7 +193,7 @@ mod tests {
             .get_logical_plan()
             .unwrap()
             .into_owned();
-        let view = Arc::new(CachedView::new(plan));
+        let view = Arc::new(CachedView::new("v", plan));
         ctx.deregister_table("v").unwrap();
         ctx.register_table("v", Arc::clone(&view) as Arc<dyn TableProvider>)
             .unwrap();

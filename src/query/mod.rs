@@ -473,7 +473,7 @@ async fn share_latest_reports(
             .get_logical_plan()
             .with_context(|| format!("`{name}` is not a view"))?
             .into_owned();
-        let rows = Arc::new(cache::CachedView::new(plan));
+        let rows = Arc::new(cache::CachedView::new(name, plan));
         ctx.deregister_table(name)?;
         ctx.register_table(name, Arc::clone(&rows) as Arc<dyn TableProvider>)?;
         shared.push(rows);

@@ -275,13 +275,13 @@ async fn compute_once(
 /// Whether `POSTURE_PROFILE` is set: each finished plan is then printed
 /// with its metrics, which is how the report's time and memory are found
 /// (docs/report.md).
-fn profiling() -> bool {
+pub(super) fn profiling() -> bool {
     std::env::var_os("POSTURE_PROFILE").is_some()
 }
 
 /// Prints a finished plan with its metrics (rows, time, memory of each
 /// operator, as `EXPLAIN ANALYZE` would) to standard error.
-fn print_plan(name: &str, plan: &Arc<dyn ExecutionPlan>) {
+pub(super) fn print_plan(name: &str, plan: &Arc<dyn ExecutionPlan>) {
     let shown = DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true);
     eprintln!("-- plan of `{name}`, with its metrics:\n{shown}");
 }
