@@ -17,33 +17,53 @@ named AS (
         ) AS recency
     FROM current
 ),
--- One row per device first (an aggregate, which can spill), then the
--- counts; `named` (a row per setting) is the join's first side, the one
--- held in memory.
-per_device AS (
+-- Each setting's rows in device and state order: a device counts once for
+-- the setting (its first row), and once in each state it has for it (its
+-- first row in that state), should it list the setting twice. A window
+-- per setting, not an aggregate per setting and device: that one holds a
+-- group for nearly every row and costs several times more.
+ordered AS (
     SELECT
         policy_id,
         setting_id,
-        device_id,
-        max(CASE WHEN state = 'Succeeded' THEN 1 ELSE 0 END) AS succeeded,
-        max(CASE WHEN state = 'Error' THEN 1 ELSE 0 END) AS error,
-        max(CASE WHEN state = 'Conflict' THEN 1 ELSE 0 END) AS conflict,
-        max(CASE WHEN state = 'Pending' THEN 1 ELSE 0 END) AS pending,
-        max(CASE WHEN state = 'NotApplicable' THEN 1 ELSE 0 END) AS not_applicable
-    FROM current
-    GROUP BY policy_id, setting_id, device_id
+        state,
+        (previous_device IS DISTINCT FROM device_id) AS new_device,
+        (previous_device IS DISTINCT FROM device_id) OR (previous_state IS DISTINCT FROM state) AS new_state
+    FROM (
+        SELECT
+            policy_id,
+            setting_id,
+            device_id,
+            state,
+            lag(device_id) OVER w AS previous_device,
+            lag(state) OVER w AS previous_state
+        FROM current
+        WINDOW w AS (PARTITION BY policy_id, setting_id ORDER BY device_id, state)
+    ) o
+),
+counted AS (
+    SELECT
+        policy_id,
+        setting_id,
+        count(CASE WHEN new_device THEN 1 END) AS devices,
+        count(CASE WHEN new_state AND state = 'Succeeded' THEN 1 END) AS succeeded,
+        count(CASE WHEN new_state AND state = 'Error' THEN 1 END) AS error,
+        count(CASE WHEN new_state AND state = 'Conflict' THEN 1 END) AS conflict,
+        count(CASE WHEN new_state AND state = 'Pending' THEN 1 END) AS pending,
+        count(CASE WHEN new_state AND state = 'NotApplicable' THEN 1 END) AS not_applicable
+    FROM ordered
+    GROUP BY policy_id, setting_id
 )
 SELECT
     c.policy_id,
     c.setting_id,
     n.setting_name,
-    count(*) AS devices,
-    count(CASE WHEN c.succeeded = 1 THEN 1 END) AS succeeded,
-    count(CASE WHEN c.error = 1 THEN 1 END) AS error,
-    count(CASE WHEN c.conflict = 1 THEN 1 END) AS conflict,
-    count(CASE WHEN c.pending = 1 THEN 1 END) AS pending,
-    count(CASE WHEN c.not_applicable = 1 THEN 1 END) AS not_applicable
+    c.devices,
+    c.succeeded,
+    c.error,
+    c.conflict,
+    c.pending,
+    c.not_applicable
 FROM named n
-JOIN per_device c ON n.policy_id = c.policy_id AND n.setting_id = c.setting_id AND n.recency = 1
-GROUP BY c.policy_id, c.setting_id, n.setting_name
+JOIN counted c ON n.policy_id = c.policy_id AND n.setting_id = c.setting_id AND n.recency = 1
 ORDER BY c.policy_id, c.setting_id

@@ -21,27 +21,36 @@ FROM (
         p.policy_name,
         p.policy_type,
         p.state,
-        row_number() OVER (
-            PARTITION BY l.day, l.device_id, p.policy_id
-            ORDER BY
-                CASE p.state
-                    WHEN 'Error' THEN 1
-                    WHEN 'Conflict' THEN 2
-                    WHEN 'Pending' THEN 3
-                    WHEN 'Succeeded' THEN 4
-                    ELSE 5
-                END,
-                p.policy_name DESC,
-                p.policy_type DESC
-        ) AS precedence
+        -- Each day's entries in device and policy order, the one that
+        -- counts first: an entry counts when the one before it is of
+        -- another device or policy. (A window per day: a window per
+        -- device and policy costs DataFusion far more, as each holds a
+        -- few rows.)
+        lag(l.device_id) OVER entries AS previous_device,
+        lag(p.policy_id) OVER entries AS previous_policy
     FROM latest_reports l
     JOIN day_end_policy_states p
         ON p.report_id = l.report_id
         AND p.device_id = l.source_device_id
         AND p.observed_at = l.observed_at
     WHERE l.source IS NULL
+    WINDOW entries AS (
+        PARTITION BY l.day
+        ORDER BY
+            l.device_id,
+            p.policy_id,
+            CASE p.state
+                WHEN 'Error' THEN 1
+                WHEN 'Conflict' THEN 2
+                WHEN 'Pending' THEN 3
+                WHEN 'Succeeded' THEN 4
+                ELSE 5
+            END,
+            p.policy_name DESC,
+            p.policy_type DESC
+    )
 ) ranked
-WHERE precedence = 1
+WHERE (previous_device IS DISTINCT FROM device_id) OR (previous_policy IS DISTINCT FROM policy_id)
 UNION ALL
 SELECT
     l.day,

@@ -312,7 +312,7 @@ impl Engine {
         if let (Location::S3(url), Some(store)) = (&self.lake, &self.store) {
             runtime.register_object_store(url, Arc::clone(store));
         }
-        let config = SessionConfig::new().with_information_schema(true);
+        let config = SessionConfig::from_env()?.with_information_schema(true);
         let ctx = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&ctx);
         for table in Table::ALL {

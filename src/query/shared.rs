@@ -61,8 +61,9 @@ const AS_OF_DAY: &[&str] = &[
     "current_setting_states",
     "device_status",
 ];
-/// The day before too: one query (`changes`), nothing to share.
-const DAY_BEFORE: &[&str] = &[];
+/// The day before too: one query (`changes`), which reads `latest_reports`
+/// three times (through `device_status` twice and `current_setting_states`).
+const DAY_BEFORE: &[&str] = &["latest_reports"];
 /// `--days` days: both trends read each day's device status.
 const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
 
