@@ -16,8 +16,9 @@ WITH status AS (
         d.device_id,
         d.device_name,
         CASE WHEN d.stale THEN 'stale' ELSE d.compliance END AS status
-    FROM device_status d
-    CROSS JOIN parameters p
+    -- parameters (one row) first: a cross join holds its first side.
+    FROM parameters p
+    CROSS JOIN device_status d
 ),
 devices AS (
     -- one pass over both days (a self-join would compute the views twice)
@@ -49,8 +50,8 @@ failing AS (
         c.setting_id,
         count(DISTINCT CASE WHEN c.day = p.as_of THEN c.device_id END) AS today,
         count(DISTINCT CASE WHEN c.day < p.as_of THEN c.device_id END) AS yesterday
-    FROM current_setting_states c
-    CROSS JOIN parameters p
+    FROM parameters p
+    CROSS JOIN current_setting_states c
     WHERE NOT c.stale AND c.state IN ('Error', 'Conflict')
     GROUP BY c.policy_id, c.setting_id
 ),

@@ -18,8 +18,9 @@ SELECT
     s.error_code,
     s.expected,
     s.actual
-FROM device_status d
-CROSS JOIN parameters p
+-- parameters (one row) first: a cross join holds its first side.
+FROM parameters p
+CROSS JOIN device_status d
 LEFT JOIN current_policy_states c ON c.day = d.day AND c.device_id = d.device_id
 LEFT JOIN current_setting_states s
     ON s.day = c.day

@@ -127,6 +127,7 @@ pub enum Command {
         current_setting_states (each with the Intune exports' states), \
         current_export_policy_states, device_status, device_keys (Intune device id to \
         device), machine_keys (merged Defender machines), device_platforms, keyed_reports, \
+        last_reports_of_day (each device's last report of each day), \
         inventory_status, device_exception_status; current_exceptions \
         (the exceptions in force). day_end_reports, day_end_policy_states, \
         day_end_setting_states: what the snapshot views read, each day from the \

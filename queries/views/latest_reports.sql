@@ -5,10 +5,10 @@
 -- the staleness cut-off (observed_at < end of day - stale_days * 24h).
 --
 -- A snapshot always ends at a UTC midnight, so its latest report is the
--- last report of some UTC day of the device: the view first keeps one
--- report per device and day (the `date` partition is that day), then gives
--- each snapshot day the device's last such report on or before it. This
--- keeps a 30-day trend from comparing every report with every day.
+-- last report of some UTC day of the device (last_reports_of_day, one per
+-- device and day it reported): each snapshot day gets the device's last
+-- such report on or before it. This keeps a 30-day trend from comparing
+-- every report with every day.
 --
 -- Devices are those of keyed_reports: an Intune export's report counts for
 -- the machine it is matched to; source_device_id is the id its rows carry.
@@ -16,38 +16,12 @@
 -- from an export (one policy's status), current_policy_states takes the
 -- device's newest status of every policy instead, and the platform is the
 -- most specific one known for the device (device_platforms).
--- It reads day_end_keyed_reports, keyed_reports cut to what this view needs:
--- for a day with a valid compacted snapshot, only each device's last report
--- of that day (docs/compaction.md); the same reports win either way.
+-- last_reports_of_day reads day_end_keyed_reports, keyed_reports cut to
+-- what it needs: for a day with a valid compacted snapshot, only each
+-- device's last report of that day (docs/compaction.md); the same reports
+-- win either way.
 CREATE VIEW latest_reports AS
--- A report is its device's last of a day when the device's next report
--- (by observed_at, then report_id) is on a later day, or there is none;
--- the day of that next report is then the device's next report day. One
--- window per device: ranking within each device and day instead costs a
--- window partition per device and day, which DataFusion pays for dearly.
-WITH last_of_day AS (
-    SELECT *
-    FROM (
-        SELECT
-            report_id,
-            device_id,
-            source_device_id,
-            device_name,
-            os_platform,
-            managed_by,
-            enrollment_status,
-            observed_at,
-            source,
-            CAST(date AS DATE) AS report_day,
-            lead(CAST(date AS DATE)) OVER (
-                PARTITION BY device_id
-                ORDER BY observed_at, report_id
-            ) AS next_report_day
-        FROM day_end_keyed_reports
-    ) ordered
-    WHERE next_report_day IS NULL OR next_report_day > report_day
-)
-, of_day AS (
+WITH of_day AS (
     SELECT
         s.day,
         s.day_end,
@@ -57,7 +31,7 @@ WITH last_of_day AS (
     -- conditions as its filter: written as a join on the conditions alone,
     -- DataFusion runs it as a nested loop, several times slower.
     FROM (SELECT *, 1 AS span FROM snapshot_days) s
-    JOIN (SELECT *, 1 AS span FROM last_of_day) r
+    JOIN (SELECT *, 1 AS span FROM last_reports_of_day) r
         ON r.span = s.span
         AND r.report_day <= s.day
         AND (r.next_report_day IS NULL OR r.next_report_day > s.day)

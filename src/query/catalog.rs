@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 13] = [
+pub const VIEWS: [(&str, &str); 14] = [
     (
         "machine_keys",
         include_str!("../../queries/views/machine_keys.sql"),
@@ -26,6 +26,10 @@ pub const VIEWS: [(&str, &str); 13] = [
     (
         "device_platforms",
         include_str!("../../queries/views/device_platforms.sql"),
+    ),
+    (
+        "last_reports_of_day",
+        include_str!("../../queries/views/last_reports_of_day.sql"),
     ),
     (
         "latest_reports",

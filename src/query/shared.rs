@@ -56,6 +56,7 @@ struct Span {
 const AS_OF_DAY: &[&str] = &[
     "device_keys",
     "device_platforms",
+    "last_reports_of_day",
     "latest_reports",
     "current_policy_states",
     "current_setting_states",
@@ -68,8 +69,9 @@ const DAY_BEFORE: &[&str] = &["latest_reports"];
 const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
 
 /// Views that are the same in every span of days (`device_platforms`
-/// reads the days up to the as-of day's end in every span).
-const SAME_IN_EVERY_SPAN: [&str; 2] = ["device_keys", "device_platforms"];
+/// reads the days up to the as-of day's end in every span, and
+/// `last_reports_of_day` no snapshot day at all).
+const SAME_IN_EVERY_SPAN: [&str; 3] = ["device_keys", "device_platforms", "last_reports_of_day"];
 
 /// A session over one lake and as-of day in which named queries run one
 /// after another, each as a stream.
