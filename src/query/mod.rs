@@ -329,7 +329,8 @@ impl Engine {
                 ctx.register_table(table.name(), provider)?;
             }
         }
-        self.register_day_end_tables(&ctx, cut).await?;
+        self.register_day_end_tables(&ctx, cut.then_some(self.as_of))
+            .await?;
         ctx.register_table(
             "snapshot_days",
             snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
@@ -366,12 +367,20 @@ impl Engine {
     /// last report of the day, with its rows) or else the raw partition. The
     /// views that need only each day's last report read these
     /// (docs/compaction.md); the same rows win there as in the raw tables.
-    async fn register_day_end_tables(&self, ctx: &SessionContext, cut: bool) -> Result<()> {
-        let as_of = self.as_of.format("%Y-%m-%d").to_string();
-        let in_scope = |day: &String| !cut || *day <= as_of;
+    /// With `cut`, only the days up to it.
+    pub(crate) async fn register_day_end_tables(
+        &self,
+        ctx: &SessionContext,
+        cut: Option<NaiveDate>,
+    ) -> Result<()> {
+        let cut = cut.map(|day| day.format("%Y-%m-%d").to_string());
+        let in_scope = |day: &String| cut.as_ref().is_none_or(|cut| day <= cut);
         for (raw, daily) in Table::SNAPSHOT {
             let name = format!("day_end_{}", raw.name());
-            let raw_rows = ctx.table(raw.name()).await?;
+            let mut raw_rows = ctx.table(raw.name()).await?;
+            if let Some(cut) = &cut {
+                raw_rows = raw_rows.filter(col(PARTITION_COLUMN).lt_eq(lit(cut.as_str())))?;
+            }
             // Each side is read only when it has files in this session's
             // days. An empty side is left out rather than unioned in as an
             // empty scan: on a Ballista 55 cluster such a union never

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use datafusion::arrow::datatypes::SchemaRef;
+use chrono::{NaiveDate, TimeDelta};
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
 use datafusion::catalog::{MemorySchemaProvider, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
@@ -20,6 +22,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::functions_aggregate::expr_fn::min;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -43,11 +46,13 @@ pub const BUNDLE_MEMORY: usize = 1 << 30;
 /// A span of days (`snapshot_days` holding that many days to the as-of
 /// day) with the views computed once in it when the plans run here, in the
 /// order of `catalog::VIEWS`: each view created after one of these reads
-/// its file instead of computing it again.
+/// its file instead of computing it again. `by_day`: computed a day at a
+/// time (`views_by_day`), each day's rows a file of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
     days: u32,
     computed_once: &'static [&'static str],
+    by_day: bool,
 }
 
 /// The as-of day, which most of a bundle's queries read: `device_keys`
@@ -62,11 +67,20 @@ const AS_OF_DAY: &[&str] = &[
     "current_setting_states",
     "device_status",
 ];
-/// The day before too: one query (`changes`), which reads `latest_reports`
-/// three times (through `device_status` twice and `current_setting_states`).
-const DAY_BEFORE: &[&str] = &["latest_reports"];
-/// `--days` days: both trends read each day's device status.
-const TREND: &[&str] = &["latest_reports", "current_policy_states", "device_status"];
+/// The day before (`changes`) and `--days` days (both trends) read each
+/// day's device status (and `changes` and `exceptions_trend` each day's
+/// failing states). Their spans compute these a day at a time, so that no
+/// join holds more than a day's devices: computed for all the days at
+/// once, `current_policy_states` held every device's latest report of
+/// every day (a million devices over a week: 7 million rows, more than the
+/// bundle's memory). A day's files serve every span that holds the day
+/// (the as-of day's are those of `AS_OF_DAY`).
+const EACH_DAY: &[&str] = &[
+    "latest_reports",
+    "current_policy_states",
+    "current_setting_states",
+    "device_status",
+];
 
 /// Views that are the same in every span of days (`device_platforms`
 /// reads the days up to the as-of day's end in every span, and
@@ -150,6 +164,8 @@ impl Engine {
         }
         let mut spans = Vec::new();
         let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
+        // Each day's views computed so far, which later spans reuse.
+        let mut computed_days: HashMap<NaiveDate, HashMap<&str, Computed>> = HashMap::new();
         for span in spans_of(options) {
             let days = span.days;
             let schema = if spans.is_empty() {
@@ -161,14 +177,27 @@ impl Engine {
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
-            self.register_day_end_tables(&ctx, true).await?;
+            self.register_day_end_tables(&ctx, Some(self.as_of)).await?;
             ctx.register_table(
                 "snapshot_days",
                 snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
             )?;
             ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+            let mut by_day = match (&computed_here, span.by_day) {
+                (Some(dir), true) => {
+                    let scope = DayScope {
+                        base: &base,
+                        tables: &tables,
+                        shared: &shared,
+                        dir,
+                    };
+                    self.views_by_day(&ctx, &scope, options, span, &mut computed_days)
+                        .await?
+                }
+                _ => HashMap::new(),
+            };
             for (name, sql) in catalog::VIEWS {
-                if let Some(provider) = shared.get(name) {
+                if let Some(provider) = shared.get(name).or(by_day.get(name)) {
                     ctx.register_table(name, Arc::clone(provider))?;
                     continue;
                 }
@@ -176,18 +205,162 @@ impl Engine {
                     .await
                     .with_context(|| format!("cannot create the view `{name}`"))?;
                 if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
-                    let provider = compute_once(&ctx, &schema, name, dir)
+                    let computed = compute_once(&ctx, &schema, name, dir)
                         .await
                         .with_context(|| format!("cannot compute the view `{name}`"))?;
                     if SAME_IN_EVERY_SPAN.contains(&name) {
-                        shared.insert(name, provider);
+                        shared.insert(name, Arc::clone(&computed.provider));
+                    }
+                    if days == 1 {
+                        computed_days
+                            .entry(self.as_of)
+                            .or_default()
+                            .insert(name, computed);
                     }
                 }
             }
+            by_day.clear();
             spans.push((days, ctx));
         }
         Ok(SharedSession { spans })
     }
+
+    /// Computes the views `span.computed_once` for each day of `span`, one
+    /// day at a time, and gives each as a table of all the days' files.
+    /// Each day is a session of its own over the same tables, whose
+    /// `snapshot_days` holds that day alone and whose `day_end_*` tables
+    /// end with it (no later day's rows can be a day's latest); the views
+    /// that do not depend on the snapshot days are the shared ones. A day
+    /// in `computed` is not computed again, and days before the lake's
+    /// first report have no rows.
+    async fn views_by_day(
+        &self,
+        span_ctx: &SessionContext,
+        scope: &DayScope<'_>,
+        options: &SnapshotOptions,
+        span: Span,
+        computed: &mut HashMap<NaiveDate, HashMap<&'static str, Computed>>,
+    ) -> Result<HashMap<&'static str, Arc<dyn TableProvider>>> {
+        let views = span.computed_once;
+        let first = match scope.shared.get("last_reports_of_day") {
+            Some(reports) => first_report_day(span_ctx, Arc::clone(reports)).await?,
+            None => Some(self.as_of - TimeDelta::days(i64::from(span.days))),
+        };
+        // Oldest day first, as the views' rows would come.
+        let mut files: HashMap<&str, Vec<PathBuf>> = HashMap::new();
+        for back in (0..span.days).rev() {
+            let day = self.as_of - TimeDelta::days(i64::from(back));
+            if !computed.contains_key(&day) {
+                if first.is_none_or(|first| day < first) {
+                    continue;
+                }
+                let of_day = self.compute_day(scope, options, day, views).await?;
+                computed.insert(day, of_day);
+            }
+            for name in views {
+                let view = computed[&day]
+                    .get(name)
+                    .with_context(|| format!("`{name}` is not computed for {day}"))?;
+                files.entry(name).or_default().push(view.path.clone());
+            }
+        }
+        let as_of_day = computed
+            .get(&self.as_of)
+            .context("the as-of day's views are not computed")?;
+        let mut tables = HashMap::new();
+        for name in views {
+            let schema = as_of_day
+                .get(name)
+                .with_context(|| format!("`{name}` is not computed for the as-of day"))?
+                .provider
+                .schema();
+            let paths = files.remove(name).unwrap_or_default();
+            tables.insert(*name, parquet_files(&paths, schema)?);
+        }
+        Ok(tables)
+    }
+
+    /// The views `views` of the single day `day`, each computed into a file.
+    async fn compute_day(
+        &self,
+        scope: &DayScope<'_>,
+        options: &SnapshotOptions,
+        day: NaiveDate,
+        views: &[&'static str],
+    ) -> Result<HashMap<&'static str, Computed>> {
+        let schema = format!("day_{}", day.format("%Y%m%d"));
+        let ctx = context_in_schema(scope.base, &schema)?;
+        for (name, provider) in scope.tables {
+            ctx.register_table(*name, Arc::clone(provider))?;
+        }
+        self.register_day_end_tables(&ctx, Some(day)).await?;
+        ctx.register_table(
+            "snapshot_days",
+            snapshot_days(&ctx, day, options.stale_days, 1)?,
+        )?;
+        ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+        let mut of_day = HashMap::new();
+        for (name, sql) in catalog::VIEWS {
+            if of_day.len() == views.len() {
+                break;
+            }
+            if let Some(provider) = scope.shared.get(name) {
+                ctx.register_table(name, Arc::clone(provider))?;
+                continue;
+            }
+            ctx.sql(sql)
+                .await
+                .with_context(|| format!("cannot create the view `{name}`"))?;
+            if views.contains(&name) {
+                let view = compute_once(&ctx, &schema, name, scope.dir)
+                    .await
+                    .with_context(|| format!("cannot compute the view `{name}` for {day}"))?;
+                of_day.insert(name, view);
+            }
+        }
+        // The day's views are files now: its schema of views can go.
+        scope
+            .base
+            .catalog("datafusion")
+            .context("the session has no default catalog")?
+            .deregister_schema(&schema, true)?;
+        Ok(of_day)
+    }
+}
+
+/// What each day of `views_by_day` registers: the session's catalog and
+/// runtime, the lake's tables, the views shared by every span, and the
+/// folder the views' files go to.
+struct DayScope<'a> {
+    base: &'a SessionContext,
+    tables: &'a [(&'a str, Arc<dyn TableProvider>)],
+    shared: &'a HashMap<&'a str, Arc<dyn TableProvider>>,
+    dir: &'a Path,
+}
+
+/// A view computed once: its file, and the table that reads it.
+struct Computed {
+    path: PathBuf,
+    provider: Arc<dyn TableProvider>,
+}
+
+/// The day of the first of `reports` (`last_reports_of_day`), if any.
+async fn first_report_day(
+    ctx: &SessionContext,
+    reports: Arc<dyn TableProvider>,
+) -> Result<Option<NaiveDate>> {
+    let batches = ctx
+        .read_table(reports)?
+        .aggregate(vec![], vec![min(col("report_day"))])?
+        .collect()
+        .await?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let first = batches
+        .first()
+        .map(|batch| batch.column(0).as_primitive::<Date32Type>())
+        .filter(|days| days.is_valid(0))
+        .map(|days| epoch + TimeDelta::days(i64::from(days.value(0))));
+    Ok(first)
 }
 
 /// The spans of days a bundle's queries need: the as-of day, the day
@@ -197,17 +370,20 @@ fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
         Span {
             days: 1,
             computed_once: AS_OF_DAY,
+            by_day: false,
         },
         Span {
             days: 2,
-            computed_once: DAY_BEFORE,
+            computed_once: EACH_DAY,
+            by_day: true,
         },
     ];
     let days = options.days.max(1);
     if days > 2 {
         spans.push(Span {
             days,
-            computed_once: TREND,
+            computed_once: EACH_DAY,
+            by_day: true,
         });
     }
     spans
@@ -235,7 +411,7 @@ async fn compute_once(
     span: &str,
     name: &str,
     dir: &Path,
-) -> Result<Arc<dyn TableProvider>> {
+) -> Result<Computed> {
     let df = ctx.table(name).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
@@ -259,20 +435,30 @@ async fn compute_once(
     writer
         .close()
         .with_context(|| format!("cannot write `{}`", path.display()))?;
-    let url = ListingTableUrl::parse(
-        std::path::absolute(&path)?
-            .to_str()
-            .context("the work folder's path is not UTF-8")?,
-    )?;
-    let options =
-        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    let config = ListingTableConfig::new(url)
-        .with_listing_options(options)
-        .with_schema(schema);
-    let provider: Arc<dyn TableProvider> = Arc::new(ListingTable::try_new(config)?);
+    let provider = parquet_files(std::slice::from_ref(&path), schema)?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, Arc::clone(&provider))?;
-    Ok(provider)
+    Ok(Computed { path, provider })
+}
+
+/// A table of Parquet files of the work folder, read in the order given.
+fn parquet_files(paths: &[PathBuf], schema: SchemaRef) -> Result<Arc<dyn TableProvider>> {
+    let urls = paths
+        .iter()
+        .map(|path| {
+            let path = std::path::absolute(path)?;
+            let path = path
+                .to_str()
+                .context("the work folder's path is not UTF-8")?;
+            Ok(ListingTableUrl::parse(path)?)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new_with_multi_paths(urls)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
 /// Whether `POSTURE_PROFILE` is set: each finished plan is then printed
@@ -341,7 +527,7 @@ mod tests {
 
     #[test]
     fn the_views_computed_once_exist() {
-        let all = [AS_OF_DAY, DAY_BEFORE, TREND, &SAME_IN_EVERY_SPAN];
+        let all = [AS_OF_DAY, EACH_DAY, &SAME_IN_EVERY_SPAN];
         for name in all.into_iter().flatten() {
             assert!(
                 catalog::VIEWS.iter().any(|(v, _)| v == name),
@@ -363,7 +549,15 @@ mod tests {
         // Only the as-of day computes the views every span shares.
         for name in SAME_IN_EVERY_SPAN {
             assert!(AS_OF_DAY.contains(&name));
-            assert!(!DAY_BEFORE.contains(&name) && !TREND.contains(&name));
+            assert!(!EACH_DAY.contains(&name));
+        }
+        // The day before and the trend, a day at a time, reuse the as-of
+        // day's.
+        for name in EACH_DAY {
+            assert!(
+                AS_OF_DAY.contains(name),
+                "`{name}` is not computed for the as-of day"
+            );
         }
     }
 }
