@@ -2,6 +2,7 @@
 -- From the device's latest report: one row per setting of each policy it
 -- lists (a policy with no setting has one row with empty setting columns; a
 -- device with no policy, one row with empty policy columns).
+-- posture: device by device
 SELECT
     d.device_id,
     d.device_name,

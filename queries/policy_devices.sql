@@ -3,12 +3,25 @@
 -- policy, with expected and actual values; a device with no failing setting
 -- has one row with empty setting columns. stale says whether the device is
 -- counted apart (compliance_by_policy's stale column).
+-- The failing settings are the first side of the outer join, the side a
+-- join holds in memory: a few rows per failing device, where the policy
+-- states are a row per device and policy.
+WITH failing AS (
+    SELECT day, device_id, policy_id, setting_id, setting_name, state, error_code, expected, actual
+    FROM current_setting_states
+    WHERE state IN ('Error', 'Conflict')
+),
+listed AS (
+    SELECT c.*, d.device_name, d.os_platform
+    FROM device_status d
+    JOIN current_policy_states c ON c.day = d.day AND c.device_id = d.device_id
+)
 SELECT
     c.policy_id,
     c.policy_name,
     c.device_id,
-    d.device_name,
-    d.os_platform,
+    c.device_name,
+    c.os_platform,
     c.state,
     c.stale,
     c.observed_at AS last_observed_at,
@@ -18,11 +31,9 @@ SELECT
     s.error_code,
     s.expected,
     s.actual
-FROM current_policy_states c
-JOIN device_status d ON d.day = c.day AND d.device_id = c.device_id
-LEFT JOIN current_setting_states s
+FROM failing s
+RIGHT JOIN listed c
     ON s.day = c.day
     AND s.device_id = c.device_id
     AND s.policy_id = c.policy_id
-    AND s.state IN ('Error', 'Conflict')
 ORDER BY c.policy_id, c.stale, c.device_id, s.setting_id, s.state, s.error_code

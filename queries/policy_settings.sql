@@ -6,16 +6,17 @@ WITH current AS (
     FROM current_setting_states
     WHERE NOT stale
 ),
+-- The newest row naming each setting: an aggregate per setting (a few
+-- hundred groups), not a window that sorts every row.
 named AS (
     SELECT
         policy_id,
         setting_id,
-        setting_name,
-        row_number() OVER (
-            PARTITION BY policy_id, setting_id
-            ORDER BY observed_at DESC, report_id DESC, setting_name DESC NULLS LAST
-        ) AS recency
+        first_value(
+            setting_name ORDER BY observed_at DESC, report_id DESC, setting_name DESC NULLS LAST
+        ) AS setting_name
     FROM current
+    GROUP BY policy_id, setting_id
 ),
 -- Each setting's rows in device and state order: a device counts once for
 -- the setting (its first row), and once in each state it has for it (its
@@ -65,5 +66,5 @@ SELECT
     c.pending,
     c.not_applicable
 FROM named n
-JOIN counted c ON n.policy_id = c.policy_id AND n.setting_id = c.setting_id AND n.recency = 1
+JOIN counted c ON n.policy_id = c.policy_id AND n.setting_id = c.setting_id
 ORDER BY c.policy_id, c.setting_id

@@ -152,6 +152,10 @@ pub struct NamedQuery {
     /// The header asks for the as-of day and the day before
     /// (`-- posture: the as-of day and the day before`).
     pub compares_days: bool,
+    /// The header says its rows come in device order and each device's
+    /// from that device's rows alone (`-- posture: device by device`), so
+    /// a bundle may run it a range of devices at a time.
+    pub by_device: bool,
 }
 
 impl NamedQuery {
@@ -172,6 +176,7 @@ impl NamedQuery {
             sql: sql.to_owned(),
             spans_days: header.contains(&"posture: one snapshot per day of --days"),
             compares_days: header.contains(&"posture: the as-of day and the day before"),
+            by_device: header.contains(&"posture: device by device"),
         }
     }
 }

@@ -12,12 +12,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, TimeDelta};
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Date32Type, SchemaRef};
 use datafusion::catalog::{MemorySchemaProvider, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::FairSpillPool;
@@ -94,6 +95,9 @@ pub struct SharedSession {
     /// `--days`), all over one catalog and one runtime: the same registered
     /// tables, memory pool and spill folder.
     spans: Vec<(u32, SessionContext)>,
+    /// Whether the views were computed into files here, so that a query
+    /// read device by device reads files, not the lake, for each range.
+    computed_here: bool,
 }
 
 impl std::fmt::Debug for SharedSession {
@@ -222,7 +226,10 @@ impl Engine {
             by_day.clear();
             spans.push((days, ctx));
         }
-        Ok(SharedSession { spans })
+        Ok(SharedSession {
+            spans,
+            computed_here: computed_here.is_some(),
+        })
     }
 
     /// Computes the views `span.computed_once` for each day of `span`, one
@@ -500,25 +507,190 @@ impl SharedSession {
             .await
             .with_context(|| format!("the query `{}` does not plan", query.name))?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        if query.by_device && days == 1 && self.computed_here {
+            let ranges = device_ranges(ctx).await?;
+            if ranges.len() > 1 {
+                let stream = by_device_range(ctx, query, Arc::clone(&schema), ranges);
+                return Ok((schema, stream));
+            }
+        }
         let plan = df
             .create_physical_plan()
             .await
             .with_context(|| format!("the query `{}` does not plan", query.name))?;
         let stream = execute_stream(Arc::clone(&plan), ctx.task_ctx())
             .with_context(|| format!("the query `{}` failed", query.name))?;
-        if !profiling() {
-            return Ok((schema, stream));
-        }
-        // The plan's metrics are printed once its last row is read.
-        let name = query.name.clone();
-        let ended = futures::stream::once(async move {
-            print_plan(&name, &plan);
-            None
-        })
-        .filter_map(|end: Option<datafusion::error::Result<_>>| async move { end });
-        let stream = RecordBatchStreamAdapter::new(stream.schema(), stream.chain(ended));
-        Ok((schema, Box::pin(stream)))
+        Ok((schema, profiled(&query.name, plan, stream)))
     }
+}
+
+/// `stream`, which prints `plan` with its metrics once its last row is
+/// read when profiling.
+fn profiled(
+    name: &str,
+    plan: Arc<dyn ExecutionPlan>,
+    stream: SendableRecordBatchStream,
+) -> SendableRecordBatchStream {
+    if !profiling() {
+        return stream;
+    }
+    let name = name.to_owned();
+    let ended = futures::stream::once(async move {
+        print_plan(&name, &plan);
+        None
+    })
+    .filter_map(|end: Option<datafusion::error::Result<_>>| async move { end });
+    Box::pin(RecordBatchStreamAdapter::new(
+        stream.schema(),
+        stream.chain(ended),
+    ))
+}
+
+/// Devices of a range of a query read device by device: the as-of day's
+/// views of a million devices hold 20 million settings, and a join of
+/// every device's policies with them holds more than the bundle's memory.
+/// `POSTURE_DEVICES_PER_RANGE` sets another (docs/report.md).
+const DEVICES_PER_RANGE: usize = 100_000;
+
+/// `DEVICES_PER_RANGE`, or `POSTURE_DEVICES_PER_RANGE` when set.
+fn devices_per_range() -> Result<usize> {
+    match std::env::var("POSTURE_DEVICES_PER_RANGE") {
+        Err(_) => Ok(DEVICES_PER_RANGE),
+        Ok(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| {
+                format!("POSTURE_DEVICES_PER_RANGE is `{text}`, not a number of devices above 0")
+            }),
+    }
+}
+
+/// The views a query read device by device reads a range of devices of.
+const DEVICE_VIEWS: [&str; 3] = [
+    "device_status",
+    "current_policy_states",
+    "current_setting_states",
+];
+
+/// A range of device ids: from the first (inclusive), up to the second
+/// (exclusive); `None` is open.
+type DeviceRange = (Option<String>, Option<String>);
+
+/// The as-of day's devices cut into ranges of `devices_per_range()`, in
+/// order; one open range for a smaller fleet.
+async fn device_ranges(ctx: &SessionContext) -> Result<Vec<DeviceRange>> {
+    let mut ids = ctx
+        .table("device_status")
+        .await?
+        .select(vec![col("device_id")])?
+        .sort(vec![col("device_id").sort(true, false)])?
+        .execute_stream()
+        .await?;
+    let per_range = devices_per_range()?;
+    let mut starts: Vec<String> = Vec::new();
+    let mut seen = 0;
+    while let Some(batch) = ids.next().await {
+        let batch = batch?;
+        let column = batch.column(0);
+        let column = datafusion::arrow::compute::cast(column, &DataType::Utf8)?;
+        let column = column.as_string::<i32>();
+        for row in 0..column.len() {
+            if seen % per_range == 0 && seen > 0 && column.is_valid(row) {
+                starts.push(column.value(row).to_owned());
+            }
+            seen += 1;
+        }
+    }
+    let mut ranges = Vec::new();
+    let mut from = None;
+    for start in starts {
+        ranges.push((from, Some(start.clone())));
+        from = Some(start);
+    }
+    ranges.push((from, None));
+    Ok(ranges)
+}
+
+/// Runs `query` once per range of devices, one range after another, each
+/// over `DEVICE_VIEWS` cut to its range: the ranges are in device order and
+/// the query's rows are in device order within each, so their rows one
+/// after another are the query's rows. Only one range's plan runs at a time.
+fn by_device_range(
+    ctx: &SessionContext,
+    query: &NamedQuery,
+    schema: SchemaRef,
+    ranges: Vec<DeviceRange>,
+) -> SendableRecordBatchStream {
+    let ctx = ctx.clone();
+    let query = query.clone();
+    let streams = futures::stream::iter(ranges.into_iter().enumerate()).then(move |(i, range)| {
+        let ctx = ctx.clone();
+        let query = query.clone();
+        async move {
+            range_stream(&ctx, &query, i, range)
+                .await
+                .map_err(|e| DataFusionError::External(e.into()))
+        }
+    });
+    let batches = streams
+        .map(|stream| match stream {
+            Ok(stream) => stream.boxed(),
+            Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
+        })
+        .flatten();
+    Box::pin(RecordBatchStreamAdapter::new(schema, batches))
+}
+
+/// The stream of `query` over the devices of `range`: planned in a schema
+/// of its own that holds the as-of day's tables and views, `DEVICE_VIEWS`
+/// cut to the range.
+async fn range_stream(
+    ctx: &SessionContext,
+    query: &NamedQuery,
+    index: usize,
+    (from, to): DeviceRange,
+) -> Result<SendableRecordBatchStream> {
+    let state = ctx.state();
+    let home = state.config().options().catalog.default_schema.clone();
+    let catalog = ctx
+        .catalog("datafusion")
+        .context("the session has no default catalog")?;
+    let tables = catalog
+        .schema(&home)
+        .with_context(|| format!("the session has no schema `{home}`"))?;
+    let name = format!("{home}_devices_{index}");
+    let range_ctx = context_in_schema(ctx, &name)?;
+    for table in tables.table_names() {
+        let Some(provider) = tables.table(&table).await? else {
+            continue;
+        };
+        let provider = if DEVICE_VIEWS.contains(&table.as_str()) {
+            let mut rows = range_ctx.read_table(provider)?;
+            if let Some(from) = &from {
+                rows = rows.filter(col("device_id").gt_eq(lit(from.as_str())))?;
+            }
+            if let Some(to) = &to {
+                rows = rows.filter(col("device_id").lt(lit(to.as_str())))?;
+            }
+            rows.into_view()
+        } else {
+            provider
+        };
+        range_ctx.register_table(table.as_str(), provider)?;
+    }
+    let plan = range_ctx
+        .sql(&query.sql)
+        .await?
+        .create_physical_plan()
+        .await
+        .with_context(|| format!("the query `{}` does not plan", query.name))?;
+    // Planned: the range's schema is no longer needed.
+    catalog.deregister_schema(&name, true)?;
+    let stream = execute_stream(Arc::clone(&plan), range_ctx.task_ctx())
+        .with_context(|| format!("the query `{}` failed", query.name))?;
+    let label = format!("{} (devices range {})", query.name, index + 1);
+    Ok(profiled(&label, plan, stream))
 }
 
 #[cfg(test)]
