@@ -18,9 +18,8 @@ WITH keyed AS (
         a.tamper_protection_enabled,
         a.malware_protection_enabled,
         a.observed_at < s.stale_before AS stale
-    FROM antivirus_health a
-    CROSS JOIN snapshot_days s
-    LEFT JOIN device_keys k ON k.intune_id = a.device_id
+    FROM device_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN antivirus_health a) ON k.intune_id = a.device_id
     WHERE a.observed_at < s.day_end
         AND (a.source IS NULL OR a.source = 'intune:DefenderAgents')
 ),

@@ -17,9 +17,8 @@ WITH keyed AS (
         a.quick_scan_result,
         a.full_scan_result,
         a.observed_at < s.stale_before AS stale
-    FROM antivirus_health a
-    CROSS JOIN snapshot_days s
-    LEFT JOIN machine_keys k ON k.machine_id = a.device_id
+    FROM machine_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN antivirus_health a) ON k.machine_id = a.device_id
     WHERE a.source = 'mde:deviceavinfo' AND a.observed_at < s.day_end
 ),
 latest AS (

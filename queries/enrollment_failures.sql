@@ -28,8 +28,8 @@ SELECT
     coalesce(m.meaning, 'unknown enrollment error code') AS meaning,
     sum(CASE WHEN NOT d.stale THEN 1 ELSE 0 END) AS devices,
     sum(CASE WHEN d.stale THEN 1 ELSE 0 END) AS stale
-FROM device_status d
-LEFT JOIN meanings m ON m.code = d.enrollment_status
+FROM meanings m
+RIGHT JOIN device_status d ON m.code = d.enrollment_status
 WHERE d.enrollment_status IS NOT NULL AND d.enrollment_status <> 0
 GROUP BY d.enrollment_status, m.meaning
 ORDER BY devices DESC, d.enrollment_status

@@ -11,9 +11,8 @@ WITH keyed AS (
         f.firewall_status,
         f.firewall_status_name,
         f.observed_at < s.stale_before AS stale
-    FROM firewall_status f
-    CROSS JOIN snapshot_days s
-    LEFT JOIN device_keys k ON k.intune_id = f.device_id
+    FROM device_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN firewall_status f) ON k.intune_id = f.device_id
     WHERE f.observed_at < s.day_end
 ),
 latest AS (

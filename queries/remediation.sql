@@ -25,8 +25,8 @@ observed AS (
         s.observed_at,
         s.report_id,
         CASE WHEN s.state IN ('Error', 'Conflict') THEN 'fail' ELSE 'ok' END AS outcome
-    FROM setting_states s
-    JOIN ever_failed f
+    FROM ever_failed f
+    JOIN setting_states s
         ON f.device_id = s.device_id AND f.policy_id = s.policy_id AND f.setting_id = s.setting_id
     WHERE s.state IN ('Error', 'Conflict', 'Succeeded')
 ),
@@ -89,7 +89,7 @@ SELECT
     round(median(e.hours), 2) AS median_hours,
     p.p90_hours,
     count(DISTINCT CASE WHEN e.regression THEN e.device_id END) AS regressed_devices
-FROM episodes e
-LEFT JOIN p90 p ON p.policy_id = e.policy_id AND p.setting_id = e.setting_id
+FROM p90 p
+RIGHT JOIN episodes e ON p.policy_id = e.policy_id AND p.setting_id = e.setting_id
 GROUP BY e.policy_id, e.setting_id, p.p90_hours
 ORDER BY e.policy_id, e.setting_id

@@ -20,9 +20,8 @@ WITH assessed AS (
         c.observed_at,
         c.row_id,
         s.stale_before
-    FROM secure_configurations c
-    CROSS JOIN snapshot_days s
-    LEFT JOIN machine_keys k ON k.machine_id = c.device_id
+    FROM machine_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN secure_configurations c) ON k.machine_id = c.device_id
     WHERE c.observed_at < s.day_end
 ),
 latest AS (

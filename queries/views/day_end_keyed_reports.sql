@@ -18,8 +18,8 @@ SELECT
     r.observed_at,
     r.source,
     r.date
-FROM day_end_reports r
-LEFT JOIN machine_keys k ON k.machine_id = r.device_id
+FROM machine_keys k
+RIGHT JOIN day_end_reports r ON k.machine_id = r.device_id
 WHERE r.source IS NULL
 UNION ALL
 SELECT
@@ -33,6 +33,6 @@ SELECT
     r.observed_at,
     r.source,
     r.date
-FROM day_end_reports r
-LEFT JOIN device_keys k ON k.intune_id = r.device_id
+FROM device_keys k
+RIGHT JOIN day_end_reports r ON k.intune_id = r.device_id
 WHERE r.source IS NOT NULL

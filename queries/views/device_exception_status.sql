@@ -13,8 +13,8 @@ WITH failing_settings AS (
         c.policy_id,
         c.setting_id,
         max(CASE WHEN e.load_id IS NULL THEN 0 ELSE 1 END) AS covered
-    FROM current_setting_states c
-    LEFT JOIN current_exceptions e
+    FROM current_exceptions e
+    RIGHT JOIN current_setting_states c
         ON (e.device_id IS NULL OR e.device_id = c.device_id)
         AND (e.policy_id IS NULL OR e.policy_id = c.policy_id)
         AND (e.setting_id IS NULL OR e.setting_id = c.setting_id)
@@ -30,8 +30,8 @@ settings_by_policy AS (
 policy_wide AS (
     SELECT p.day, p.device_id, p.policy_id,
         max(CASE WHEN e.load_id IS NULL THEN 0 ELSE 1 END) AS covered
-    FROM current_policy_states p
-    LEFT JOIN current_exceptions e
+    FROM current_exceptions e
+    RIGHT JOIN current_policy_states p
         ON e.setting_id IS NULL
         AND (e.device_id IS NULL OR e.device_id = p.device_id)
         AND (e.policy_id IS NULL OR e.policy_id = p.policy_id)
@@ -50,8 +50,8 @@ uncovered AS (
                 ELSE 1
             END
         ) AS policies
-    FROM policy_wide w
-    LEFT JOIN settings_by_policy s
+    FROM settings_by_policy s
+    RIGHT JOIN policy_wide w
         ON s.day = w.day AND s.device_id = w.device_id AND s.policy_id = w.policy_id
     GROUP BY w.day, w.device_id
 )
@@ -61,5 +61,5 @@ SELECT
         WHEN d.compliance = 'noncompliant' AND u.policies = 0 THEN 'excepted'
         ELSE d.compliance
     END AS category
-FROM device_status d
-LEFT JOIN uncovered u ON u.day = d.day AND u.device_id = d.device_id
+FROM uncovered u
+RIGHT JOIN device_status d ON u.day = d.day AND u.device_id = d.device_id

@@ -12,13 +12,13 @@
 CREATE VIEW device_keys AS
 WITH machines AS (
     SELECT coalesce(k.device_key, r.device_id) AS machine_id, lower(r.aad_device_id) AS aad
-    FROM reports r
-    LEFT JOIN machine_keys k ON k.machine_id = r.device_id
+    FROM machine_keys k
+    RIGHT JOIN reports r ON k.machine_id = r.device_id
     WHERE r.source IS NULL AND r.aad_device_id IS NOT NULL
     UNION ALL
     SELECT coalesce(k.device_key, m.machine_id) AS machine_id, m.aad_device_id AS aad
-    FROM device_inventory m
-    LEFT JOIN machine_keys k ON k.machine_id = m.machine_id
+    FROM machine_keys k
+    RIGHT JOIN device_inventory m ON k.machine_id = m.machine_id
     WHERE m.aad_device_id IS NOT NULL
 ),
 by_aad AS (

@@ -22,8 +22,8 @@ sources AS (
     WHERE r.source IS NULL
     UNION ALL
     SELECT coalesce(k.device_key, m.machine_id) AS device_id, m.os_platform, m.observed_at, 2 AS rank
-    FROM device_inventory m
-    LEFT JOIN machine_keys k ON k.machine_id = m.machine_id
+    FROM machine_keys k
+    RIGHT JOIN device_inventory m ON k.machine_id = m.machine_id
     WHERE m.os_platform IS NOT NULL
     UNION ALL
     SELECT
@@ -31,8 +31,8 @@ sources AS (
         d.os_platform,
         d.observed_at,
         3 AS rank
-    FROM intune_devices d
-    LEFT JOIN device_keys k ON k.intune_id = d.intune_device_id
+    FROM device_keys k
+    RIGHT JOIN intune_devices d ON k.intune_id = d.intune_device_id
     WHERE d.os_platform IS NOT NULL
 ),
 known AS (

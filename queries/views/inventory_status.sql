@@ -23,8 +23,8 @@ WITH listed AS (
             PARTITION BY m.machine_id
             ORDER BY m.observed_at DESC, m.row_id DESC
         ) AS recency
-    FROM device_inventory m
-    CROSS JOIN snapshot_days s
+    FROM snapshot_days s
+    CROSS JOIN device_inventory m
     WHERE m.observed_at < s.day_end
 ),
 -- Intune's device inventory (the platform) and DefenderAgents (the
@@ -38,9 +38,8 @@ inventory_rows AS (
         x.os_platform,
         x.observed_at,
         s.stale_before
-    FROM intune_devices x
-    CROSS JOIN snapshot_days s
-    LEFT JOIN device_keys k ON k.intune_id = x.intune_device_id
+    FROM device_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN intune_devices x) ON k.intune_id = x.intune_device_id
     WHERE x.observed_at < s.day_end
 ),
 agent_rows AS (
@@ -50,9 +49,8 @@ agent_rows AS (
         x.wdatp_onboarded AS onboarded,
         x.observed_at,
         s.stale_before
-    FROM antivirus_health x
-    CROSS JOIN snapshot_days s
-    LEFT JOIN device_keys k ON k.intune_id = x.device_id
+    FROM device_keys k
+    RIGHT JOIN (snapshot_days s CROSS JOIN antivirus_health x) ON k.intune_id = x.device_id
     WHERE x.observed_at < s.day_end
         AND (x.source IS NULL OR x.source = 'intune:DefenderAgents')
 ),

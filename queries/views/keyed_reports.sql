@@ -17,8 +17,8 @@ SELECT
     r.observed_at,
     r.source,
     r.date
-FROM reports r
-LEFT JOIN machine_keys k ON k.machine_id = r.device_id
+FROM machine_keys k
+RIGHT JOIN reports r ON k.machine_id = r.device_id
 WHERE r.source IS NULL
 UNION ALL
 SELECT
@@ -32,6 +32,6 @@ SELECT
     r.observed_at,
     r.source,
     r.date
-FROM reports r
-LEFT JOIN device_keys k ON k.intune_id = r.device_id
+FROM device_keys k
+RIGHT JOIN reports r ON k.intune_id = r.device_id
 WHERE r.source IS NOT NULL

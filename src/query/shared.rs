@@ -144,6 +144,12 @@ impl Engine {
             .execution
             .parquet
             .schema_force_view_types = false;
+        // Joins as written: each is written with the side it may hold in
+        // memory first (docs/report.md). Reordered by its estimates,
+        // DataFusion made `policy_devices` hold every device's policies
+        // rather than the failing settings, and emit the devices with none
+        // as one batch of hundreds of megabytes at a million devices.
+        config.options_mut().optimizer.join_reordering = false;
         let base = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&base);
         // The lake's tables, cut at the as-of day, created once.
@@ -419,6 +425,7 @@ async fn compute_once(
     name: &str,
     dir: &Path,
 ) -> Result<Computed> {
+    let started = std::time::Instant::now();
     let df = ctx.table(name).await?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let path: PathBuf = dir.join(format!("{span}-{name}.parquet"));
@@ -437,6 +444,8 @@ async fn compute_once(
         writer.write(&batch?)?;
     }
     if profiling() {
+        let took = started.elapsed().as_secs_f64();
+        eprintln!("-- `{name}` of `{span}` computed in {took:.2} s");
         print_plan(name, &plan);
     }
     writer

@@ -8,6 +8,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
@@ -50,12 +52,28 @@ pub struct Evidence {
     pub gzip: bool,
 }
 
-/// Writes one view's rows as they come.
+/// Writes one view's rows as they come: the Parquet file on the caller's
+/// thread, the CSV (text conversion and gzip, the costlier half) on a
+/// thread of its own, so that a big view's two files are written on two
+/// cores.
 pub struct EvidenceWriter {
+    name: String,
+    parquet: ArrowWriter<BufWriter<File>>,
+    schema: SchemaRef,
+    /// Batches to the CSV thread (a few in flight at most).
+    to_csv: Option<SyncSender<RecordBatch>>,
+    csv_thread: Option<JoinHandle<Result<CsvFiles>>>,
+    rows: usize,
+}
+
+/// Batches in flight to a view's CSV thread.
+const CSV_BATCHES_IN_FLIGHT: usize = 4;
+
+/// A view's CSV files, written batch by batch.
+struct CsvFiles {
     name: String,
     out: PathBuf,
     schema: SchemaRef,
-    parquet: ArrowWriter<BufWriter<File>>,
     csv: Csv,
     /// The gzip parts started so far.
     parts: Vec<PathBuf>,
@@ -134,13 +152,30 @@ impl EvidenceWriter {
             .build();
         let path = out.join(parquet_path(name));
         let parquet = ArrowWriter::try_new(create(&path)?, Arc::clone(&schema), Some(properties))?;
-        Ok(EvidenceWriter {
+        let mut csv = CsvFiles {
             name: name.to_owned(),
             out: out.to_path_buf(),
-            schema,
-            parquet,
+            schema: Arc::clone(&schema),
             csv: Csv::Plain(Vec::new()),
             parts: Vec::new(),
+            rows: 0,
+        };
+        let (to_csv, batches) = sync_channel::<RecordBatch>(CSV_BATCHES_IN_FLIGHT);
+        let csv_thread = std::thread::Builder::new()
+            .name(format!("csv-{name}"))
+            .spawn(move || {
+                for batch in batches {
+                    csv.write(&batch)?;
+                }
+                Ok(csv)
+            })
+            .context("cannot start a thread to write CSV")?;
+        Ok(EvidenceWriter {
+            name: name.to_owned(),
+            parquet,
+            schema,
+            to_csv: Some(to_csv),
+            csv_thread: Some(csv_thread),
             rows: 0,
         })
     }
@@ -149,8 +184,58 @@ impl EvidenceWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        let batch = &with_schema(batch, &self.schema)?;
-        self.parquet.write(batch)?;
+        let batch = with_schema(batch, &self.schema)?;
+        let sent = self
+            .to_csv
+            .as_ref()
+            .is_some_and(|to_csv| to_csv.send(batch.clone()).is_ok());
+        if !sent {
+            // The CSV thread stopped: its error says why.
+            self.to_csv = None;
+            self.join_csv()?;
+            anyhow::bail!("the CSV of `{}` stopped", self.name);
+        }
+        self.parquet.write(&batch)?;
+        self.rows += batch.num_rows();
+        Ok(())
+    }
+
+    /// Waits for the CSV thread to end.
+    fn join_csv(&mut self) -> Result<CsvFiles> {
+        let thread = self.csv_thread.take().context("the CSV thread has ended")?;
+        match thread.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+
+    /// Closes the files; returns where the rows are and every file written.
+    pub fn finish(mut self) -> Result<(Evidence, Vec<PathBuf>)> {
+        self.to_csv = None;
+        let csv = self.join_csv()?;
+        let parquet = parquet_path(&self.name);
+        self.parquet
+            .close()
+            .with_context(|| format!("cannot write `{parquet}`"))?;
+        let mut files = vec![csv.out.join(&parquet)];
+        let rows = self.rows;
+        let (csv, gzip, csv_files) = csv.finish()?;
+        files.extend(csv_files);
+        Ok((
+            Evidence {
+                name: self.name,
+                rows,
+                parquet,
+                csv,
+                gzip,
+            },
+            files,
+        ))
+    }
+}
+
+impl CsvFiles {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let text = for_people(batch)?;
         let mut start = 0;
         while start < text.num_rows() {
@@ -225,13 +310,10 @@ impl EvidenceWriter {
         Ok(())
     }
 
-    /// Closes the files; returns where the rows are and every file written.
-    pub fn finish(self) -> Result<(Evidence, Vec<PathBuf>)> {
-        let parquet = parquet_path(&self.name);
-        self.parquet
-            .close()
-            .with_context(|| format!("cannot write `{parquet}`"))?;
-        let mut files = vec![self.out.join(&parquet)];
+    /// Closes the files; returns the CSV's paths in the bundle, whether it
+    /// is gzip, and the files written.
+    fn finish(self) -> Result<(Vec<String>, bool, Vec<PathBuf>)> {
+        let mut files = Vec::new();
         let mut parts = self.parts;
         let (csv, gzip) = match self.csv {
             Csv::Plain(mut bytes) => {
@@ -270,16 +352,7 @@ impl EvidenceWriter {
                 (relative, true)
             }
         };
-        Ok((
-            Evidence {
-                name: self.name,
-                rows: self.rows,
-                parquet,
-                csv,
-                gzip,
-            },
-            files,
-        ))
+        Ok((csv, gzip, files))
     }
 }
 
