@@ -6,6 +6,7 @@
 //! record batches, so a caller holds one batch at a time.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -263,15 +264,15 @@ impl Engine {
         let mut files: HashMap<&str, Vec<PathBuf>> = HashMap::new();
         for back in (0..span.days).rev() {
             let day = self.as_of - TimeDelta::days(i64::from(back));
-            if !computed.contains_key(&day) {
-                if first.is_none_or(|first| day < first) {
-                    continue;
+            let of_day = match computed.entry(day) {
+                Entry::Occupied(entry) => entry.into_mut(),
+                Entry::Vacant(_) if first.is_none_or(|first| day < first) => continue,
+                Entry::Vacant(entry) => {
+                    entry.insert(self.compute_day(scope, options, day, views).await?)
                 }
-                let of_day = self.compute_day(scope, options, day, views).await?;
-                computed.insert(day, of_day);
-            }
+            };
             for name in views {
-                let view = computed[&day]
+                let view = of_day
                     .get(name)
                     .with_context(|| format!("`{name}` is not computed for {day}"))?;
                 files.entry(name).or_default().push(view.path.clone());
