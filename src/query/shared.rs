@@ -5,8 +5,7 @@
 //! bundle's work folder, instead of once per query. Results are streams of
 //! record batches, so a caller holds one batch at a time.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -71,12 +70,13 @@ const AS_OF_DAY: &[&str] = &[
 ];
 /// The day before (`changes`) and `--days` days (both trends) read each
 /// day's device status (and `changes` and `exceptions_trend` each day's
-/// failing states). Their spans compute these a day at a time, so that no
-/// join holds more than a day's devices: computed for all the days at
-/// once, `current_policy_states` held every device's latest report of
-/// every day (a million devices over a week: 7 million rows, more than the
-/// bundle's memory). A day's files serve every span that holds the day
-/// (the as-of day's are those of `AS_OF_DAY`).
+/// failing states). Their spans compute these a few days at a time
+/// (`DEVICE_DAYS_PER_STEP`), so that no join holds more than about a
+/// million devices' latest reports: computed for all the days at once,
+/// `current_policy_states` held every device's latest report of every day
+/// (a million devices over a week: 7 million rows, more than the bundle's
+/// memory). A step's files serve every span that holds its days (the
+/// as-of day's are those of `AS_OF_DAY`).
 const EACH_DAY: &[&str] = &[
     "latest_reports",
     "current_policy_states",
@@ -176,7 +176,7 @@ impl Engine {
         let mut spans = Vec::new();
         let mut shared: HashMap<&str, Arc<dyn TableProvider>> = HashMap::new();
         // Each day's views computed so far, which later spans reuse.
-        let mut computed_days: HashMap<NaiveDate, HashMap<&str, Computed>> = HashMap::new();
+        let mut computed_days: BTreeMap<NaiveDate, Step> = BTreeMap::new();
         for span in spans_of(options) {
             let days = span.days;
             let schema = if spans.is_empty() {
@@ -225,7 +225,11 @@ impl Engine {
                     if days == 1 {
                         computed_days
                             .entry(self.as_of)
-                            .or_default()
+                            .or_insert_with(|| Step {
+                                last: self.as_of,
+                                views: HashMap::new(),
+                            })
+                            .views
                             .insert(name, computed);
                     }
                 }
@@ -239,51 +243,88 @@ impl Engine {
         })
     }
 
-    /// Computes the views `span.computed_once` for each day of `span`, one
-    /// day at a time, and gives each as a table of all the days' files.
-    /// Each day is a session of its own over the same tables, whose
-    /// `snapshot_days` holds that day alone and whose `day_end_*` tables
-    /// end with it (no later day's rows can be a day's latest); the views
-    /// that do not depend on the snapshot days are the shared ones. A day
-    /// in `computed` is not computed again, and days before the lake's
-    /// first report have no rows.
+    /// Computes the views `span.computed_once` for the days of `span` a few
+    /// days at a time (`days_per_step`), and gives each as a table of all
+    /// the steps' files. Each step is a session of its own over the same
+    /// tables, whose `snapshot_days` holds the step's days and whose
+    /// `day_end_*` tables end with its last (no later day's rows can be a
+    /// day's latest); the views that do not depend on the snapshot days are
+    /// the shared ones. Days in `computed` (by an earlier span: spans of
+    /// days nest) are not computed again, and days before the lake's first
+    /// report have no rows.
     async fn views_by_day(
         &self,
         span_ctx: &SessionContext,
         scope: &DayScope<'_>,
         options: &SnapshotOptions,
         span: Span,
-        computed: &mut HashMap<NaiveDate, HashMap<&'static str, Computed>>,
+        computed: &mut BTreeMap<NaiveDate, Step>,
     ) -> Result<HashMap<&'static str, Arc<dyn TableProvider>>> {
         let views = span.computed_once;
-        let first = match scope.shared.get("last_reports_of_day") {
-            Some(reports) => first_report_day(span_ctx, Arc::clone(reports)).await?,
-            None => Some(self.as_of - TimeDelta::days(i64::from(span.days))),
-        };
-        // Oldest day first, as the views' rows would come.
-        let mut files: HashMap<&str, Vec<PathBuf>> = HashMap::new();
-        for back in (0..span.days).rev() {
-            let day = self.as_of - TimeDelta::days(i64::from(back));
-            let of_day = match computed.entry(day) {
-                Entry::Occupied(entry) => entry.into_mut(),
-                Entry::Vacant(_) if first.is_none_or(|first| day < first) => continue,
-                Entry::Vacant(entry) => {
-                    entry.insert(self.compute_day(scope, options, day, views).await?)
-                }
-            };
-            for name in views {
-                let view = of_day
-                    .get(name)
-                    .with_context(|| format!("`{name}` is not computed for {day}"))?;
-                files.entry(name).or_default().push(view.path.clone());
-            }
-        }
         let as_of_day = computed
             .get(&self.as_of)
             .context("the as-of day's views are not computed")?;
+        let latest = as_of_day
+            .views
+            .get("latest_reports")
+            .context("the as-of day's latest reports are not computed")?;
+        let devices = span_ctx
+            .read_table(Arc::clone(&latest.provider))?
+            .count()
+            .await?;
+        let per_step = days_per_step(devices)?;
+        let span_first = self.as_of - TimeDelta::days(i64::from(span.days.max(1) - 1));
+        if let Some((_, step)) = computed.range(..span_first).next_back() {
+            anyhow::ensure!(
+                step.last < span_first,
+                "days computed for another span overlap this one"
+            );
+        }
+        let first = match scope.shared.get("last_reports_of_day") {
+            Some(reports) => first_report_day(span_ctx, Arc::clone(reports)).await?,
+            None => Some(span_first),
+        };
+        // The days no step holds yet, in runs of consecutive days.
+        let covered = |computed: &BTreeMap<NaiveDate, Step>, day: NaiveDate| {
+            computed
+                .range(..=day)
+                .next_back()
+                .is_some_and(|(_, step)| step.last >= day)
+        };
+        let mut runs: Vec<Vec<NaiveDate>> = Vec::new();
+        let mut day = first.map_or(self.as_of, |first| first.max(span_first));
+        while first.is_some() && day <= self.as_of {
+            if covered(computed, day) {
+                runs.push(Vec::new());
+            } else {
+                match runs.last_mut() {
+                    Some(run) if !run.is_empty() && run.len() < per_step => run.push(day),
+                    _ => runs.push(vec![day]),
+                }
+            }
+            day += TimeDelta::days(1);
+        }
+        for run in runs.into_iter().filter(|run| !run.is_empty()) {
+            let (from, to) = (run[0], run[run.len() - 1]);
+            let step = self.compute_days(scope, options, from, to, views).await?;
+            computed.insert(from, step);
+        }
+        // Oldest days first, as the views' rows would come.
+        let mut files: HashMap<&str, Vec<PathBuf>> = HashMap::new();
+        for (from, step) in computed.range(span_first..=self.as_of) {
+            for name in views {
+                let view = step
+                    .views
+                    .get(name)
+                    .with_context(|| format!("`{name}` is not computed from {from}"))?;
+                files.entry(name).or_default().push(view.path.clone());
+            }
+        }
+        let as_of_day = &computed[&self.as_of];
         let mut tables = HashMap::new();
         for name in views {
             let schema = as_of_day
+                .views
                 .get(name)
                 .with_context(|| format!("`{name}` is not computed for the as-of day"))?
                 .provider
@@ -294,28 +335,31 @@ impl Engine {
         Ok(tables)
     }
 
-    /// The views `views` of the single day `day`, each computed into a file.
-    async fn compute_day(
+    /// The views `views` of the days `from` to `to`, each computed into a
+    /// file.
+    async fn compute_days(
         &self,
         scope: &DayScope<'_>,
         options: &SnapshotOptions,
-        day: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
         views: &[&'static str],
-    ) -> Result<HashMap<&'static str, Computed>> {
-        let schema = format!("day_{}", day.format("%Y%m%d"));
+    ) -> Result<Step> {
+        let schema = format!("days_{}_{}", from.format("%Y%m%d"), to.format("%Y%m%d"));
         let ctx = context_in_schema(scope.base, &schema)?;
         for (name, provider) in scope.tables {
             ctx.register_table(*name, Arc::clone(provider))?;
         }
-        self.register_day_end_tables(&ctx, Some(day)).await?;
+        self.register_day_end_tables(&ctx, Some(to)).await?;
+        let days = u32::try_from((to - from).num_days() + 1)?;
         ctx.register_table(
             "snapshot_days",
-            snapshot_days(&ctx, day, options.stale_days, 1)?,
+            snapshot_days(&ctx, to, options.stale_days, days)?,
         )?;
         ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
-        let mut of_day = HashMap::new();
+        let mut computed = HashMap::new();
         for (name, sql) in catalog::VIEWS {
-            if of_day.len() == views.len() {
+            if computed.len() == views.len() {
                 break;
             }
             if let Some(provider) = scope.shared.get(name) {
@@ -328,18 +372,52 @@ impl Engine {
             if views.contains(&name) {
                 let view = compute_once(&ctx, &schema, name, scope.dir)
                     .await
-                    .with_context(|| format!("cannot compute the view `{name}` for {day}"))?;
-                of_day.insert(name, view);
+                    .with_context(|| {
+                        format!("cannot compute the view `{name}` for {from} to {to}")
+                    })?;
+                computed.insert(name, view);
             }
         }
-        // The day's views are files now: its schema of views can go.
+        // The views are files now: the step's schema of views can go.
         scope
             .base
             .catalog("datafusion")
             .context("the session has no default catalog")?
             .deregister_schema(&schema, true)?;
-        Ok(of_day)
+        Ok(Step {
+            last: to,
+            views: computed,
+        })
     }
+}
+
+/// Days of a span computed in one step hold at most this many latest
+/// reports (devices times days, about 200 bytes each) in their joins: the
+/// trend of 7,000 devices is one step, that of 100,000 devices steps of
+/// 10 days, that of 1,000,000 devices a day at a time. Fewer steps read
+/// the lake's states fewer times (a step reads every day's up to its last).
+/// `POSTURE_DEVICE_DAYS_PER_STEP` sets another (docs/report.md).
+const DEVICE_DAYS_PER_STEP: usize = 1_000_000;
+
+/// How many days a step of `devices` devices holds.
+fn days_per_step(devices: usize) -> Result<usize> {
+    let budget = match std::env::var("POSTURE_DEVICE_DAYS_PER_STEP") {
+        Err(_) => DEVICE_DAYS_PER_STEP,
+        Ok(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .with_context(|| {
+                format!("POSTURE_DEVICE_DAYS_PER_STEP is `{text}`, not a number above 0")
+            })?,
+    };
+    Ok((budget / devices.max(1)).max(1))
+}
+
+/// Days computed in one step: from the day it is filed under to `last`.
+struct Step {
+    last: NaiveDate,
+    views: HashMap<&'static str, Computed>,
 }
 
 /// What each day of `views_by_day` registers: the session's catalog and

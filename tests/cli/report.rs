@@ -527,6 +527,62 @@ fn check_evidence(lake: &Path, out: &Path, views: &[&str]) {
     }
 }
 
+/// Issue 15: the trend and the day before are computed a few days at a
+/// time (a day at a time at a million devices); whatever the step, the
+/// overview's trends, changes and counts are the named queries' rows.
+#[test]
+fn the_trend_is_the_same_computed_a_day_or_two_days_at_a_time() {
+    let (lake, _) = shared_fleet();
+    let days = query_rows(lake, "compliance_trend", &[])
+        .iter()
+        .filter(|row| row[1] != "0" || row[5] != "0")
+        .count();
+    assert!(days >= 3, "the fleet reports on {days} days only");
+    let devices = query_rows(lake, "compliance_by_platform", &[])
+        .iter()
+        .map(|row| row[1].parse::<usize>().unwrap() + row[5].parse::<usize>().unwrap())
+        .sum::<usize>();
+    for days_per_step in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report");
+        let o = posture()
+            .args(["report", "--lake"])
+            .arg(lake)
+            .arg("--out")
+            .arg(&out)
+            .env(
+                "POSTURE_DEVICE_DAYS_PER_STEP",
+                (devices * days_per_step).to_string(),
+            )
+            .env("POSTURE_PROFILE", "1")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        // The steps' views are computed in schemas named by their days.
+        let steps: BTreeSet<String> = stderr(&o)
+            .lines()
+            .filter_map(|l| l.strip_prefix("-- `device_status` of `days_"))
+            .map(|l| l.split('`').next().unwrap().to_owned())
+            .collect();
+        assert!(steps.len() >= 2, "{days_per_step}: steps {steps:?}");
+        for step in &steps {
+            let (from, to) = step.split_once('_').unwrap();
+            let span = chrono::NaiveDate::parse_from_str(to, "%Y%m%d").unwrap()
+                - chrono::NaiveDate::parse_from_str(from, "%Y%m%d").unwrap();
+            assert!(span.num_days() < days_per_step as i64, "{step}");
+        }
+        let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+        for (id, name) in [
+            ("trend-data", "compliance_trend"),
+            ("exceptions-trend", "exceptions_trend"),
+            ("changes", "changes"),
+            ("platform-data", "compliance_by_platform"),
+        ] {
+            assert_eq!(table_cells(&html, id), query_rows(lake, name, &[]), "{id}");
+        }
+    }
+}
+
 /// Issue 15: the overview opens with the headline (compliance % with its
 /// denominator, devices, noncompliant, stale, the change since the day
 /// before), then the charts, what changed and the failing settings; the
