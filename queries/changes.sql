@@ -51,7 +51,7 @@ failing AS (
         count(DISTINCT CASE WHEN c.day = p.as_of THEN c.device_id END) AS today,
         count(DISTINCT CASE WHEN c.day < p.as_of THEN c.device_id END) AS yesterday
     FROM parameters p
-    CROSS JOIN current_setting_states c
+    CROSS JOIN current_failing_settings c
     WHERE NOT c.stale AND c.state IN ('Error', 'Conflict')
     GROUP BY c.policy_id, c.setting_id
 ),

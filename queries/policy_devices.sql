@@ -8,8 +8,7 @@
 -- states are a row per device and policy.
 WITH failing AS (
     SELECT day, device_id, policy_id, setting_id, setting_name, state, error_code, expected, actual
-    FROM current_setting_states
-    WHERE state IN ('Error', 'Conflict')
+    FROM current_failing_settings
 ),
 listed AS (
     SELECT c.*, d.device_name, d.os_platform

@@ -125,6 +125,7 @@ pub enum Command {
         intune_devices, exceptions (each with its `date` partition column).\n\
         Views as of the newest day: latest_reports, current_policy_states, \
         current_setting_states (each with the Intune exports' states), \
+        current_failing_settings (those in Error or Conflict), \
         current_export_policy_states, device_status, device_keys (Intune device id to \
         device), machine_keys (merged Defender machines), device_platforms, keyed_reports, \
         last_reports_of_day (each device's last report of each day), \

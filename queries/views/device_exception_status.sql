@@ -14,7 +14,7 @@ WITH failing_settings AS (
         c.setting_id,
         max(CASE WHEN e.load_id IS NULL THEN 0 ELSE 1 END) AS covered
     FROM current_exceptions e
-    RIGHT JOIN current_setting_states c
+    RIGHT JOIN current_failing_settings c
         ON (e.device_id IS NULL OR e.device_id = c.device_id)
         AND (e.policy_id IS NULL OR e.policy_id = c.policy_id)
         AND (e.setting_id IS NULL OR e.setting_id = c.setting_id)

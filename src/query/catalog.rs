@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// The views every query shares, in the order they must be created.
-pub const VIEWS: [(&str, &str); 14] = [
+pub const VIEWS: [(&str, &str); 15] = [
     (
         "machine_keys",
         include_str!("../../queries/views/machine_keys.sql"),
@@ -46,6 +46,10 @@ pub const VIEWS: [(&str, &str); 14] = [
     (
         "current_setting_states",
         include_str!("../../queries/views/current_setting_states.sql"),
+    ),
+    (
+        "current_failing_settings",
+        include_str!("../../queries/views/current_failing_settings.sql"),
     ),
     (
         "device_status",

@@ -66,6 +66,7 @@ const AS_OF_DAY: &[&str] = &[
     "latest_reports",
     "current_policy_states",
     "current_setting_states",
+    "current_failing_settings",
     "device_status",
 ];
 /// The day before (`changes`) and `--days` days (both trends) read each
@@ -80,7 +81,7 @@ const AS_OF_DAY: &[&str] = &[
 const EACH_DAY: &[&str] = &[
     "latest_reports",
     "current_policy_states",
-    "current_setting_states",
+    "current_failing_settings",
     "device_status",
 ];
 
