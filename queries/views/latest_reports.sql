@@ -19,7 +19,9 @@
 -- last_reports_of_day reads day_end_keyed_reports, keyed_reports cut to
 -- what it needs: for a day with a valid compacted snapshot, only each
 -- device's last report of that day (docs/compaction.md); the same reports
--- win either way.
+-- win either way. A session whose snapshot has one day creates this view
+-- from latest_reports_one_day.sql instead (the same rows, more cheaply):
+-- change both together.
 CREATE VIEW latest_reports AS
 WITH of_day AS (
     SELECT

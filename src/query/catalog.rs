@@ -69,6 +69,20 @@ pub const VIEWS: [(&str, &str); 15] = [
     ),
 ];
 
+/// `latest_reports` for a session whose `snapshot_days` holds one day: the
+/// same rows as the general view, without sorting every report by device.
+const LATEST_REPORTS_ONE_DAY: &str = include_str!("../../queries/views/latest_reports_one_day.sql");
+
+/// The SQL that creates the view `name` (of `VIEWS`, whose text is `sql`)
+/// in a session whose `snapshot_days` holds `days` days.
+pub fn view_sql(name: &str, sql: &'static str, days: u32) -> &'static str {
+    if name == "latest_reports" && days == 1 {
+        LATEST_REPORTS_ONE_DAY
+    } else {
+        sql
+    }
+}
+
 const BUILT_IN: [(&str, &str); 20] = [
     (
         "compliance_by_policy",

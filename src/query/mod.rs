@@ -341,7 +341,7 @@ impl Engine {
         // report (cache.rs); the `day_end_*` names keep the whole tables.
         let mut whole_tables = Vec::new();
         for (name, sql) in catalog::VIEWS {
-            ctx.sql(sql)
+            ctx.sql(catalog::view_sql(name, sql, days))
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
             match name {

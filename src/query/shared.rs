@@ -213,7 +213,7 @@ impl Engine {
                     ctx.register_table(name, Arc::clone(provider))?;
                     continue;
                 }
-                ctx.sql(sql)
+                ctx.sql(catalog::view_sql(name, sql, days))
                     .await
                     .with_context(|| format!("cannot create the view `{name}`"))?;
                 if let (true, Some(dir)) = (span.computed_once.contains(&name), &computed_here) {
@@ -367,7 +367,7 @@ impl Engine {
                 ctx.register_table(name, Arc::clone(provider))?;
                 continue;
             }
-            ctx.sql(sql)
+            ctx.sql(catalog::view_sql(name, sql, days))
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
             if views.contains(&name) {
