@@ -47,8 +47,8 @@ pub const BUNDLE_MEMORY: usize = 1 << 30;
 /// A span of days (`snapshot_days` holding that many days to the as-of
 /// day) with the views computed once in it when the plans run here, in the
 /// order of `catalog::VIEWS`: each view created after one of these reads
-/// its file instead of computing it again. `by_day`: computed a day at a
-/// time (`views_by_day`), each day's rows a file of their own.
+/// its file instead of computing it again. `by_day`: computed a few days
+/// at a time (`views_by_day`), each step's rows a file of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Span {
     days: u32,
