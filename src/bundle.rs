@@ -138,8 +138,9 @@ impl Drop for Work {
 /// from (the compacted daily snapshot's included, docs/compaction.md).
 fn lake_files(lake_dir: &Path) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
-    let snapshot = Table::SNAPSHOT.map(|(_, daily)| daily);
-    for table in Table::ALL.into_iter().chain(snapshot) {
+    let snapshot = Table::AS_OF.map(|(_, daily, _)| daily);
+    let as_of = Table::AS_OF.map(|(_, _, as_of)| as_of);
+    for table in Table::ALL.into_iter().chain(snapshot).chain(as_of) {
         for file in lake::table_files(lake_dir, table)? {
             let relative = file.strip_prefix(lake_dir).unwrap_or(&file);
             files.push((

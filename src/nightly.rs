@@ -135,7 +135,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome> {
         &format!("{}-compact", ingest::run_id(options.ingested_at_us)),
         false,
     )?;
-    if compacted.partitions > 0 || compacted.snapshots > 0 {
+    if compacted.partitions > 0 || compacted.snapshots > 0 || compacted.as_of.is_some() {
         info!("{}", compacted.line());
     }
     outcome.compacted = compacted;

@@ -14,7 +14,7 @@ use datafusion::arrow::compute::{
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Staging, Table, lock_for_writing, snapshot, write_parquet};
 
@@ -45,6 +45,8 @@ pub struct CompactSummary {
     pub rows: u64,
     /// Days whose daily snapshot was (re)built.
     pub snapshots: u64,
+    /// The day of the as-of snapshot, when it was (re)built.
+    pub as_of: Option<String>,
 }
 
 impl CompactSummary {
@@ -52,14 +54,15 @@ impl CompactSummary {
     /// can see the file count fall).
     pub fn line(&self) -> String {
         format!(
-            "compacted: partitions={} files={}->{} bytes={}->{} rows={} snapshots={}",
+            "compacted: partitions={} files={}->{} bytes={}->{} rows={} snapshots={} as_of={}",
             self.partitions,
             self.files_before,
             self.files_after,
             self.bytes_before,
             self.bytes_after,
             self.rows,
-            self.snapshots
+            self.snapshots,
+            self.as_of.as_deref().unwrap_or("-")
         )
     }
 }
@@ -154,7 +157,8 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
         after.insert((p.table, p.name.clone()), files);
     }
     let stale = snapshot::days_to_build(lake, &after)?;
-    if todo.is_empty() && stale.is_empty() {
+    let as_of = snapshot::as_of_to_build(lake, &after);
+    if todo.is_empty() && stale.is_empty() && as_of.is_none() {
         return Ok(summary);
     }
     if dry_run {
@@ -171,6 +175,10 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
         for (day, _) in &stale {
             eprintln!("would build the daily snapshot of {day}");
         }
+        if let Some((day, _)) = &as_of {
+            eprintln!("would build the as-of snapshot of {day}");
+        }
+        summary.as_of = as_of.map(|(day, _)| day);
         summary.snapshots = stale.len() as u64;
         return Ok(summary);
     }
@@ -229,6 +237,42 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
         );
         summary.snapshots += 1;
     }
+    if let Some((day, sources)) = &as_of {
+        // Each day's daily snapshot once this commit is in: staged above
+        // when rebuilt, else the lake's.
+        let rebuilt: BTreeSet<&str> = stale.iter().map(|(day, _)| day.as_str()).collect();
+        let staged = lake.join(super::STAGING_DIR).join(run_id);
+        let daily_files = |table: Table, folder: &str| -> Result<Vec<PathBuf>> {
+            if rebuilt.contains(folder) {
+                let file = staged.join(format!(
+                    "{}/{folder}/part-{run_id}-daily.parquet",
+                    table.name()
+                ));
+                return Ok(if file.exists() { vec![file] } else { vec![] });
+            }
+            let dir = lake.join(table.name()).join(folder);
+            if dir.is_dir() {
+                partition_files(&dir)
+            } else {
+                Ok(vec![])
+            }
+        };
+        let days: Vec<String> = after
+            .keys()
+            .filter(|(table, _)| *table == Table::Reports)
+            .map(|(_, folder)| folder.clone())
+            .collect();
+        let kept = snapshot::build_as_of(
+            lake,
+            &mut staging,
+            run_id,
+            (day, sources),
+            &daily_files,
+            &days,
+        )?;
+        eprintln!("snapshot: as of {day}: {kept} reports (each device's newest by then)");
+    }
+    summary.as_of = as_of.map(|(day, _)| day);
     staging.commit(&lock)?;
     Ok(summary)
 }

@@ -83,6 +83,10 @@ pub struct SnapshotDays {
     pub valid: BTreeSet<String>,
     /// The days holding files, for each table of `Table::SNAPSHOT`.
     pub with_files: HashMap<Table, BTreeSet<String>>,
+    /// The day of the as-of snapshot (`YYYY-MM-DD`) when it is valid: its
+    /// sidecar names exactly the raw files of every day up to it now in the
+    /// lake, and it holds files.
+    pub as_of: Option<String>,
 }
 
 /// A lake's files per table of `Table::SNAPSHOT` and per day
@@ -96,10 +100,7 @@ impl SnapshotDays {
     pub fn of(lake: &Path) -> Result<SnapshotDays> {
         let prefix = format!("{}=", super::PARTITION_COLUMN);
         let mut names = Listing::new();
-        for table in Table::SNAPSHOT
-            .iter()
-            .flat_map(|(raw, daily)| [*raw, *daily])
-        {
+        for table in Self::LISTED {
             let by_day = names.entry(table).or_default();
             let Ok(entries) = std::fs::read_dir(lake.join(table.name())) else {
                 continue;
@@ -133,8 +134,24 @@ impl SnapshotDays {
                 sidecars.insert(day.clone(), text);
             }
         }
-        Ok(Self::from_listing(names, &sidecars))
+        let as_of_sidecar = std::fs::read_to_string(as_of_sidecar(lake)).ok();
+        Ok(Self::from_listing(
+            names,
+            &sidecars,
+            as_of_sidecar.as_deref(),
+        ))
     }
+
+    /// The tables a reader lists to judge the snapshots.
+    pub const LISTED: [Table; 7] = [
+        Table::Reports,
+        Table::DailyReports,
+        Table::PolicyStates,
+        Table::DailyPolicyStates,
+        Table::SettingStates,
+        Table::DailySettingStates,
+        Table::AsOfReports,
+    ];
 
     /// The days whose sidecar is worth reading: those with snapshot files.
     pub fn candidates(names: &Listing) -> impl Iterator<Item = &String> {
@@ -145,8 +162,21 @@ impl SnapshotDays {
     }
 
     /// Judges a listing: a day's snapshot is valid while its sidecar (in
-    /// `sidecars`, by day) names exactly the raw files of that day listed.
-    pub fn from_listing(names: Listing, sidecars: &HashMap<String, String>) -> SnapshotDays {
+    /// `sidecars`, by day) names exactly the raw files of that day listed;
+    /// the as-of snapshot while its sidecar (`as_of_sidecar`) names exactly
+    /// the raw files of every day up to its own.
+    pub fn from_listing(
+        names: Listing,
+        sidecars: &HashMap<String, String>,
+        as_of_sidecar: Option<&str>,
+    ) -> SnapshotDays {
+        let as_of = as_of_sidecar.and_then(|text| {
+            let day = as_of_day(text)?;
+            let has_files = names
+                .get(&Table::AsOfReports)
+                .is_some_and(|by_day| !by_day.is_empty());
+            (has_files && text == as_of_text(&names, day)).then(|| day.to_owned())
+        });
         let valid = Self::candidates(&names)
             .filter(|day| {
                 let raw = SOURCES
@@ -162,8 +192,36 @@ impl SnapshotDays {
             .into_iter()
             .map(|(table, by_day)| (table, by_day.into_keys().collect()))
             .collect();
-        SnapshotDays { valid, with_files }
+        SnapshotDays {
+            valid,
+            with_files,
+            as_of,
+        }
     }
+}
+
+/// Where the as-of snapshot's sidecar is: `asof_reports/_built_from`.
+pub fn as_of_sidecar(lake: &Path) -> PathBuf {
+    lake.join(Table::AsOfReports.name()).join(BUILT_FROM)
+}
+
+/// The day an as-of sidecar names on its first line, `as of YYYY-MM-DD`.
+fn as_of_day(text: &str) -> Option<&str> {
+    text.lines().next()?.strip_prefix("as of ")
+}
+
+/// What the sidecar of an as-of snapshot of `day` built from the raw files
+/// of `names` holds: `as of DAY`, then the lake-relative names of the raw
+/// files of `reports`, `policy_states` and `setting_states` of every day up
+/// to `day`, sorted, one a line.
+fn as_of_text(names: &Listing, day: &str) -> String {
+    let raw = SOURCES
+        .iter()
+        .filter_map(|t| names.get(t))
+        .flat_map(|by_day| by_day.iter().filter(|(d, _)| d.as_str() <= day))
+        .flat_map(|(_, files)| files)
+        .map(String::as_str);
+    format!("as of {day}\n{}", sidecar_text(raw))
 }
 
 /// Stages the snapshot of one day: the rows of each source device's last
@@ -294,4 +352,200 @@ fn filter_rows(rows: &RecordBatch, keep: &HashSet<(String, String, i64)>) -> Res
         })
         .collect();
     filter_record_batch(rows, &mask).context("cannot cut the daily snapshot")
+}
+
+/// The as-of snapshot's day and sidecar once a compaction commits: the
+/// newest day of `reports` in `layout`, and the sources of every day up to
+/// it; None when `reports` is empty or the snapshot already is that.
+pub(super) fn as_of_to_build(lake: &Path, layout: &Layout) -> Option<(String, String)> {
+    let folder = layout
+        .keys()
+        .filter(|(table, _)| *table == Table::Reports)
+        .map(|(_, folder)| folder)
+        .max()?;
+    let day = folder.strip_prefix(&partition_prefix())?.to_owned();
+    let mut names = Listing::new();
+    for ((table, folder), files) in layout {
+        let Some(day) = folder.strip_prefix(&partition_prefix()) else {
+            continue;
+        };
+        names.entry(*table).or_default().insert(
+            day.to_owned(),
+            files.iter().map(|(name, _)| name.clone()).collect(),
+        );
+    }
+    let text = as_of_text(&names, &day);
+    let has_files = lake.join(Table::AsOfReports.name()).is_dir();
+    if has_files && std::fs::read_to_string(as_of_sidecar(lake)).ok().as_deref() == Some(&text) {
+        return None;
+    }
+    Some((day, text))
+}
+
+fn partition_prefix() -> String {
+    format!("{}=", super::PARTITION_COLUMN)
+}
+
+/// A report's key in its policy and setting rows: (report_id, device_id,
+/// observed_at).
+type ReportKey = (String, String, i64);
+
+/// Stages the as-of snapshot of `day`: the rows of each source device's
+/// newest report up to that day (greatest `observed_at`, then greatest
+/// `report_id`) and, of reports made from vendor exports, of each
+/// (device, policy)'s newest, with their policy and setting rows, each in
+/// the `date=` partition of its report; names every older as-of file for
+/// removal. Reads the daily snapshot of each day (`daily_files`: where a
+/// day's files of a daily table are once this compaction commits), one
+/// day at a time; holds one key per device (and per exported policy).
+/// Returns the reports kept.
+pub(super) fn build_as_of(
+    lake: &Path,
+    staging: &mut Staging,
+    run_id: &str,
+    (day, sources): (&str, &str),
+    daily_files: &dyn Fn(Table, &str) -> Result<Vec<PathBuf>>,
+    days: &[String],
+) -> Result<u64> {
+    // Pass 1: each device's newest report, each exported policy's newest.
+    let last = format!("{}{day}", partition_prefix());
+    let mut newest: HashMap<(bool, String), Newest> = HashMap::new();
+    let mut newest_export: HashMap<(String, String), Newest> = HashMap::new();
+    for folder in days.iter().filter(|d| **d <= last) {
+        let reports = read_all(
+            Table::DailyReports,
+            &daily_files(Table::DailyReports, folder)?,
+        )?;
+        let exported = newest_of_day(&reports, &mut newest, folder);
+        if exported.is_empty() {
+            continue;
+        }
+        let states = read_all(
+            Table::DailyPolicyStates,
+            &daily_files(Table::DailyPolicyStates, folder)?,
+        )?;
+        newest_exported_policies(&states, &exported, &mut newest_export, folder);
+    }
+    // Pass 2: their rows, day by day.
+    let mut keep: BTreeMap<String, HashSet<ReportKey>> = BTreeMap::new();
+    for ((_, device), (at, id, folder)) in newest {
+        keep.entry(folder).or_default().insert((id, device, at));
+    }
+    for ((device, _), (at, id, folder)) in newest_export {
+        keep.entry(folder).or_default().insert((id, device, at));
+    }
+    for (_, _, as_of) in Table::AS_OF {
+        for file in super::table_files(lake, as_of)? {
+            let relative = file
+                .strip_prefix(lake)
+                .expect("lake files are inside the lake")
+                .to_string_lossy()
+                .replace(std::path::MAIN_SEPARATOR, "/");
+            staging.remove(&relative);
+        }
+    }
+    let mut kept = 0;
+    for (folder, keys) in &keep {
+        for (_, daily, as_of) in Table::AS_OF {
+            let rows = filter_rows(&read_all(daily, &daily_files(daily, folder)?)?, keys)?;
+            if daily == Table::DailyReports {
+                kept += rows.num_rows() as u64;
+            }
+            if rows.num_rows() > 0 {
+                let relative = format!("{}/{folder}/part-{run_id}-asof.parquet", as_of.name());
+                write_parquet(staging, &relative, as_of, &sort(as_of, &rows)?)?;
+            }
+        }
+    }
+    let relative = format!("{}/{BUILT_FROM}", Table::AsOfReports.name());
+    let (path, mut sidecar) = staging.create(&relative)?;
+    sidecar
+        .write_all(sources.as_bytes())
+        .and_then(|()| sidecar.sync_all())
+        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    Ok(kept)
+}
+
+/// A newest report: (observed_at, report_id, the `date=` folder it is in).
+type Newest = (i64, String, String);
+
+/// Folds one day's daily snapshot of `reports` into `newest` (each source
+/// device's newest (observed_at, report_id), agent reports and export
+/// reports apart); returns the keys of the day's reports made from vendor
+/// exports.
+fn newest_of_day(
+    reports: &RecordBatch,
+    newest: &mut HashMap<(bool, String), Newest>,
+    folder: &str,
+) -> HashSet<ReportKey> {
+    let text = |name: &str| {
+        reports
+            .column_by_name(name)
+            .expect("reports column")
+            .as_string::<i32>()
+            .clone()
+    };
+    let (ids, devices, sources) = (text("report_id"), text("device_id"), text("source"));
+    let times = reports
+        .column_by_name("observed_at")
+        .expect("reports column")
+        .as_primitive::<TimestampMicrosecondType>()
+        .clone();
+    let mut exported = HashSet::new();
+    for i in 0..reports.num_rows() {
+        let (id, device, at) = (ids.value(i), devices.value(i), times.value(i));
+        let export = sources.is_valid(i);
+        if export {
+            exported.insert((id.to_owned(), device.to_owned(), at));
+        }
+        fold(newest, (export, device.to_owned()), (at, id), folder);
+    }
+    exported
+}
+
+/// Folds the policy rows of the day's export reports (`exported`) into
+/// `newest_export`: each (device, policy)'s newest (observed_at, report_id).
+fn newest_exported_policies(
+    states: &RecordBatch,
+    exported: &HashSet<ReportKey>,
+    newest_export: &mut HashMap<(String, String), Newest>,
+    folder: &str,
+) {
+    let text = |name: &str| {
+        states
+            .column_by_name(name)
+            .expect("policy_states column")
+            .as_string::<i32>()
+            .clone()
+    };
+    let (ids, devices, policies) = (text("report_id"), text("device_id"), text("policy_id"));
+    let times = states
+        .column_by_name("observed_at")
+        .expect("policy_states column")
+        .as_primitive::<TimestampMicrosecondType>()
+        .clone();
+    for i in 0..states.num_rows() {
+        let (id, device, at) = (ids.value(i), devices.value(i), times.value(i));
+        if !exported.contains(&(id.to_owned(), device.to_owned(), at)) {
+            continue;
+        }
+        let key = (device.to_owned(), policies.value(i).to_owned());
+        fold(newest_export, key, (at, id), folder);
+    }
+}
+
+/// Keeps in `newest[key]` the greater of it and (observed_at, report_id).
+fn fold<K: std::hash::Hash + Eq>(
+    newest: &mut HashMap<K, Newest>,
+    key: K,
+    (at, id): (i64, &str),
+    folder: &str,
+) {
+    match newest.get_mut(&key) {
+        Some(best) if (at, id) <= (best.0, best.1.as_str()) => {}
+        Some(best) => *best = (at, id.to_owned(), folder.to_owned()),
+        None => {
+            newest.insert(key, (at, id.to_owned(), folder.to_owned()));
+        }
+    }
 }

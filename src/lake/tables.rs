@@ -31,6 +31,13 @@ pub enum Table {
     DailyReports,
     DailyPolicyStates,
     DailySettingStates,
+    /// The as-of snapshot (docs/compaction.md): the rows of each device's
+    /// newest report as of one day (the lake's newest when `posture compact`
+    /// ran), partitioned by the `date` of that report as the raw tables are.
+    /// Not in [`Table::ALL`]: read only while valid, by one-day snapshots.
+    AsOfReports,
+    AsOfPolicyStates,
+    AsOfSettingStates,
 }
 
 impl Table {
@@ -53,6 +60,22 @@ impl Table {
         (Table::Reports, Table::DailyReports),
         (Table::PolicyStates, Table::DailyPolicyStates),
         (Table::SettingStates, Table::DailySettingStates),
+    ];
+
+    /// The as-of snapshot's tables, each beside the daily snapshot table it
+    /// is cut from and the raw table whose rows both hold.
+    pub const AS_OF: [(Table, Table, Table); 3] = [
+        (Table::Reports, Table::DailyReports, Table::AsOfReports),
+        (
+            Table::PolicyStates,
+            Table::DailyPolicyStates,
+            Table::AsOfPolicyStates,
+        ),
+        (
+            Table::SettingStates,
+            Table::DailySettingStates,
+            Table::AsOfSettingStates,
+        ),
     ];
 
     /// The tables of vendor exports (docs/vendor-exports.md), deduplicated
@@ -92,6 +115,9 @@ impl Table {
             Table::DailyReports => "daily_reports",
             Table::DailyPolicyStates => "daily_policy_states",
             Table::DailySettingStates => "daily_setting_states",
+            Table::AsOfReports => "asof_reports",
+            Table::AsOfPolicyStates => "asof_policy_states",
+            Table::AsOfSettingStates => "asof_setting_states",
         }
     }
 
@@ -102,9 +128,13 @@ impl Table {
     /// newest `load_id` is the set in force, see docs/exceptions.md).
     pub fn schema(self) -> SchemaRef {
         let fields = match self {
-            Table::DailyReports => return Table::Reports.schema(),
-            Table::DailyPolicyStates => return Table::PolicyStates.schema(),
-            Table::DailySettingStates => return Table::SettingStates.schema(),
+            Table::DailyReports | Table::AsOfReports => return Table::Reports.schema(),
+            Table::DailyPolicyStates | Table::AsOfPolicyStates => {
+                return Table::PolicyStates.schema();
+            }
+            Table::DailySettingStates | Table::AsOfSettingStates => {
+                return Table::SettingStates.schema();
+            }
             Table::Reports => vec![
                 text("report_id", false),
                 text("tenant_id", false),
@@ -353,11 +383,13 @@ impl Table {
     /// the Parquet metadata so that readers can use it.
     pub fn sort_columns(self) -> &'static [&'static str] {
         match self {
-            Table::Reports | Table::DailyReports => &["device_id", "observed_at", "report_id"],
-            Table::PolicyStates | Table::DailyPolicyStates => {
+            Table::Reports | Table::DailyReports | Table::AsOfReports => {
+                &["device_id", "observed_at", "report_id"]
+            }
+            Table::PolicyStates | Table::DailyPolicyStates | Table::AsOfPolicyStates => {
                 &["device_id", "observed_at", "report_id", "policy_id"]
             }
-            Table::SettingStates | Table::DailySettingStates => &[
+            Table::SettingStates | Table::DailySettingStates | Table::AsOfSettingStates => &[
                 "device_id",
                 "observed_at",
                 "report_id",

@@ -138,10 +138,7 @@ pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::
     use futures::{StreamExt, TryStreamExt};
     let base = url.path().trim_start_matches('/');
     let mut names = lake::Listing::new();
-    for table in Table::SNAPSHOT
-        .iter()
-        .flat_map(|(raw, daily)| [*raw, *daily])
-    {
+    for table in lake::SnapshotDays::LISTED {
         let by_day = names.entry(table).or_default();
         for (day, path) in store_files(store, url, table).await? {
             let name = path.as_ref().strip_prefix(base).unwrap_or(path.as_ref());
@@ -171,7 +168,22 @@ pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::
             .try_collect()
             .await
             .with_context(|| format!("cannot read the snapshot sidecars of `{url}`"))?;
-    Ok(lake::SnapshotDays::from_listing(names, &sidecars))
+    let as_of_key = StorePath::from_url_path(format!(
+        "{}{}/{}",
+        url.path(),
+        Table::AsOfReports.name(),
+        lake::BUILT_FROM
+    ))?;
+    let as_of_sidecar = match store.get(&as_of_key).await {
+        Ok(got) => Some(String::from_utf8_lossy(&got.bytes().await?).into_owned()),
+        Err(datafusion::object_store::Error::NotFound { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(lake::SnapshotDays::from_listing(
+        names,
+        &sidecars,
+        as_of_sidecar.as_deref(),
+    ))
 }
 
 /// The day of `TABLE/date=YYYY-MM-DD/FILE`, or None for any other path.

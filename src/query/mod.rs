@@ -329,7 +329,7 @@ impl Engine {
                 ctx.register_table(table.name(), provider)?;
             }
         }
-        self.register_day_end_tables(&ctx, cut.then_some(self.as_of))
+        self.register_day_end_tables(&ctx, cut.then_some(self.as_of), days == 1)
             .await?;
         ctx.register_table(
             "snapshot_days",
@@ -345,6 +345,10 @@ impl Engine {
                 .await
                 .with_context(|| format!("cannot create the view `{name}`"))?;
             match name {
+                // Read by several views of one plan: computed once.
+                "machine_keys" | "device_keys" if self.engine == EngineKind::Local => {
+                    cache_view(&ctx, name).await?;
+                }
                 // Created after every view that must read the whole
                 // `day_end_*` tables, before the current states.
                 "current_export_policy_states" if self.engine == EngineKind::Local => {
@@ -367,15 +371,28 @@ impl Engine {
     /// last report of the day, with its rows) or else the raw partition. The
     /// views that need only each day's last report read these
     /// (docs/compaction.md); the same rows win there as in the raw tables.
-    /// With `cut`, only the days up to it.
+    /// With `cut`, only the days up to it. With `one_day` too (a session of
+    /// one snapshot day, the cut), a valid as-of snapshot of a day up to the
+    /// cut stands for every day up to its own: it holds each device's newest
+    /// report by then, which is all such a snapshot's views need of them.
     pub(crate) async fn register_day_end_tables(
         &self,
         ctx: &SessionContext,
         cut: Option<NaiveDate>,
+        one_day: bool,
     ) -> Result<()> {
         let cut = cut.map(|day| day.format("%Y-%m-%d").to_string());
-        let in_scope = |day: &String| cut.as_ref().is_none_or(|cut| day <= cut);
-        for (raw, daily) in Table::SNAPSHOT {
+        let as_of = match (&cut, &self.snapshot.as_of) {
+            (Some(cut), Some(day)) if one_day && self.engine == EngineKind::Local && day <= cut => {
+                Some(day.clone())
+            }
+            _ => None,
+        };
+        let in_scope = |day: &String| {
+            cut.as_ref().is_none_or(|cut| day <= cut)
+                && as_of.as_ref().is_none_or(|as_of| day > as_of)
+        };
+        for (raw, daily, as_of_table) in Table::AS_OF {
             let name = format!("day_end_{}", raw.name());
             let mut raw_rows = ctx.table(raw.name()).await?;
             if let Some(cut) = &cut {
@@ -387,30 +404,34 @@ impl Engine {
             // finishes (its tasks report different numbers of operator
             // metrics, docs/scale-out.md). The rows are the same.
             let valid = &self.snapshot.valid;
-            let from_snapshot: Vec<Expr> = self.snapshot.with_files[&daily]
-                .iter()
-                .filter(|day| valid.contains(*day) && in_scope(day))
-                .map(|day| lit(day.as_str()))
-                .collect();
-            if from_snapshot.is_empty() {
-                ctx.register_table(name, raw_rows.into_view())?;
-                continue;
-            }
-            let snapshot = ctx
-                .read_table(listing_table(ctx, &self.lake, daily)?)?
-                .filter(col(PARTITION_COLUMN).in_list(from_snapshot, false))?;
-            let from_raw: Vec<Expr> = self.snapshot.with_files[&raw]
-                .iter()
-                .filter(|day| !valid.contains(*day) && in_scope(day))
-                .map(|day| lit(day.as_str()))
-                .collect();
-            let rows = if from_raw.is_empty() {
-                snapshot
-            } else {
-                raw_rows
-                    .filter(col(PARTITION_COLUMN).in_list(from_raw, false))?
-                    .union(snapshot)?
+            let days = |table: Table, from_snapshot: bool| -> Vec<Expr> {
+                self.snapshot.with_files[&table]
+                    .iter()
+                    .filter(|day| valid.contains(*day) == from_snapshot && in_scope(day))
+                    .map(|day| lit(day.as_str()))
+                    .collect()
             };
+            let (from_snapshot, from_raw) = (days(daily, true), days(raw, false));
+            let mut parts = Vec::new();
+            if as_of.is_some() {
+                parts.push(ctx.read_table(listing_table(ctx, &self.lake, as_of_table)?)?);
+            }
+            if !from_snapshot.is_empty() {
+                parts.push(
+                    ctx.read_table(listing_table(ctx, &self.lake, daily)?)?
+                        .filter(col(PARTITION_COLUMN).in_list(from_snapshot, false))?,
+                );
+            }
+            if parts.is_empty() {
+                parts.push(raw_rows);
+            } else if !from_raw.is_empty() {
+                parts.push(raw_rows.filter(col(PARTITION_COLUMN).in_list(from_raw, false))?);
+            }
+            let mut parts = parts.into_iter();
+            let mut rows = parts.next().expect("one side at least");
+            for part in parts {
+                rows = rows.union(part)?;
+            }
             ctx.register_table(name, rows.into_view())?;
         }
         Ok(())
@@ -477,15 +498,7 @@ async fn share_latest_reports(
 ) -> Result<Vec<(&'static str, Arc<dyn TableProvider>)>> {
     let mut shared = Vec::new();
     for name in ["latest_reports", "current_export_policy_states"] {
-        let view = ctx.table_provider(name).await?;
-        let plan = view
-            .get_logical_plan()
-            .with_context(|| format!("`{name}` is not a view"))?
-            .into_owned();
-        let rows = Arc::new(cache::CachedView::new(name, plan));
-        ctx.deregister_table(name)?;
-        ctx.register_table(name, Arc::clone(&rows) as Arc<dyn TableProvider>)?;
-        shared.push(rows);
+        shared.push(cache_view(ctx, name).await?);
     }
     let mut whole_tables = Vec::new();
     for table in ["day_end_policy_states", "day_end_setting_states"] {
@@ -496,6 +509,20 @@ async fn share_latest_reports(
         whole_tables.push((table, whole));
     }
     Ok(whole_tables)
+}
+
+/// Replaces the view `name` by its rows, computed the first time a plan
+/// reads them (cache.rs); views created after it read those rows.
+async fn cache_view(ctx: &SessionContext, name: &str) -> Result<Arc<cache::CachedView>> {
+    let view = ctx.table_provider(name).await?;
+    let plan = view
+        .get_logical_plan()
+        .with_context(|| format!("`{name}` is not a view"))?
+        .into_owned();
+    let rows = Arc::new(cache::CachedView::new(name, plan));
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, Arc::clone(&rows) as Arc<dyn TableProvider>)?;
+    Ok(rows)
 }
 
 /// A query that ran out of its memory says which flag bounds it.

@@ -68,7 +68,9 @@ fn parquet_files(lake: &Path) -> Vec<PathBuf> {
             // The snapshot, and the dedup index (`_index/`), which a
             // compaction leaves alone, are not what it merges.
             let relative = p.strip_prefix(lake).unwrap().to_string_lossy();
-            !relative.starts_with("daily_") && !relative.starts_with('_')
+            !relative.starts_with("daily_")
+                && !relative.starts_with("asof_")
+                && !relative.starts_with('_')
         })
         .collect()
 }
@@ -88,7 +90,7 @@ fn rows_of_day(lake: &Path, table: &str, day: &str) -> u64 {
 fn late_report(inbox_file: &Path, day: &str, out: &Path) {
     let text = std::fs::read_to_string(inbox_file).unwrap();
     let mut report: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
-    report["report_id"] = "late-report-1".into();
+    report["report_id"] = format!("late-report-{day}").into();
     report["observed_at"] = format!("{day}T23:59:59Z").into();
     report["policies"][0]["state"] = "Error".into();
     std::fs::write(out, format!("{report}\n")).unwrap();
@@ -157,6 +159,18 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
         .lines()
         .find(|l| l.starts_with("compacted: "))
         .unwrap_or_else(|| panic!("no summary line: {err}"));
+    // The as-of snapshot of the newest day, built from every raw file.
+    let newest = column(&lake, "SELECT max(date) AS d FROM reports")[0].clone();
+    assert!(line.ends_with(&format!(" as_of={newest}")), "{line}");
+    let sidecar = std::fs::read_to_string(lake.join("asof_reports/_built_from")).unwrap();
+    assert!(
+        sidecar.starts_with(&format!("as of {newest}\n")),
+        "{sidecar}"
+    );
+    assert!(
+        sidecar.contains("setting_states/date=2026-11-01/"),
+        "{sidecar}"
+    );
     let files_after = parquet_files(&lake);
     assert!(
         line.contains(&format!(
@@ -237,13 +251,7 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
     );
     let without = dir.path().join("without-snapshot");
     super::crash::copy_tree(&lake, &without);
-    for table in [
-        "daily_reports",
-        "daily_policy_states",
-        "daily_setting_states",
-    ] {
-        std::fs::remove_dir_all(without.join(table)).unwrap();
-    }
+    remove_snapshots(&without);
     let late_seen = snapshot_queries_csv(&lake, "2026-11-03");
     assert_eq!(late_seen, snapshot_queries_csv(&without, "2026-11-03"));
     assert!(
@@ -260,6 +268,52 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
             < rows_of_day(&lake, "reports", "2026-11-03")
     );
     assert_eq!(late_seen, snapshot_queries_csv(&lake, "2026-11-03"));
+
+    // A report that arrives late for the newest day: the as-of snapshot of
+    // that day no longer names every raw file, so the queries of that day
+    // read around it and see the late report; the next compaction rebuilds
+    // it, and the answers stay.
+    let o = compact(&lake, &[]);
+    assert!(stderr(&o).contains("nothing to compact"), "{}", stderr(&o));
+    let late = dir.path().join("late-newest.ndjson");
+    late_report(&some_file, &newest, &late);
+    assert_eq!(ingest(&lake, &[&late]).new, 1);
+    let without = dir.path().join("without-snapshots-newest");
+    super::crash::copy_tree(&lake, &without);
+    remove_snapshots(&without);
+    let names = ["compliance_by_policy", "policy_devices", "device_detail"].map(str::to_owned);
+    let late_seen = queries_csv(&lake, &names, &[]);
+    assert_eq!(late_seen, queries_csv(&without, &names, &[]));
+    assert!(
+        late_seen
+            .iter()
+            .any(|(_, csv)| csv.contains(&format!("{newest}T23:59:59Z,false,noncompliant"))),
+        "the late report is the device's latest"
+    );
+    let o = compact(&lake, &[]);
+    assert!(
+        stderr(&o).contains(&format!(" as_of={newest}")),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(late_seen, queries_csv(&lake, &names, &[]));
+}
+
+/// Removes the daily and as-of snapshots of a lake (a copy), leaving the
+/// raw tables every answer must agree with.
+fn remove_snapshots(lake: &Path) {
+    for table in [
+        "daily_reports",
+        "daily_policy_states",
+        "daily_setting_states",
+        "asof_reports",
+        "asof_policy_states",
+        "asof_setting_states",
+    ] {
+        if lake.join(table).exists() {
+            std::fs::remove_dir_all(lake.join(table)).unwrap();
+        }
+    }
 }
 
 #[test]
