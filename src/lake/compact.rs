@@ -326,8 +326,33 @@ pub(super) fn sort(table: Table, all: &RecordBatch) -> Result<RecordBatch> {
 /// Every row of some files of `table`, in the table's schema (a column
 /// added to the contract after an old file was written reads as NULL there).
 pub(super) fn read_all(table: Table, files: &[PathBuf]) -> Result<RecordBatch> {
-    let schema = table.schema();
+    read_kept(table, files, Ok)
+}
+
+/// The rows of some files of `table` that `keep` keeps of each batch read,
+/// in the table's schema: only those are held.
+pub(super) fn read_kept(
+    table: Table,
+    files: &[PathBuf],
+    keep: impl Fn(RecordBatch) -> Result<RecordBatch>,
+) -> Result<RecordBatch> {
     let mut batches = Vec::new();
+    for_each_batch(table, files, |batch| {
+        batches.push(keep(batch)?);
+        Ok(())
+    })?;
+    concat_batches(&table.schema(), &batches).context("cannot merge rows")
+}
+
+/// Reads some files of `table` in order, batch by batch, each in the
+/// table's schema (a column added to the contract after an old file was
+/// written reads as NULL there).
+pub(super) fn for_each_batch(
+    table: Table,
+    files: &[PathBuf],
+    mut each: impl FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    let schema = table.schema();
     for f in files {
         let context = || format!("cannot read Parquet file `{}`", f.display());
         let file = File::open(f).with_context(|| format!("cannot open `{}`", f.display()))?;
@@ -345,16 +370,15 @@ pub(super) fn read_all(table: Table, files: &[PathBuf]) -> Result<RecordBatch> {
                     None => new_null_array(field.data_type(), batch.num_rows()),
                 })
                 .collect::<Vec<ArrayRef>>();
-            batches.push(
-                RecordBatch::try_new(Arc::clone(&schema), columns).with_context(|| {
-                    format!(
-                        "`{}` does not match the table `{}`",
-                        f.display(),
-                        table.name()
-                    )
-                })?,
-            );
+            let batch = RecordBatch::try_new(Arc::clone(&schema), columns).with_context(|| {
+                format!(
+                    "`{}` does not match the table `{}`",
+                    f.display(),
+                    table.name()
+                )
+            })?;
+            each(batch)?;
         }
     }
-    concat_batches(&schema, &batches).context("cannot merge rows")
+    Ok(())
 }

@@ -504,18 +504,42 @@ fn write_parquet(
     table: Table,
     batch: &RecordBatch,
 ) -> Result<()> {
-    let (path, file) = staging.create(relative)?;
-    let context = || format!("cannot write `{}`", path.display());
-    let mut writer = ArrowWriter::try_new(file, table.schema(), Some(writer_properties(table)))
-        .with_context(context)?;
-    writer.write(batch).with_context(context)?;
-    // The row groups reach the file before its footer does: a crash here
-    // leaves a Parquet file without a footer in `_staging/`.
-    writer.flush().with_context(context)?;
-    crate::fault::point("mid-parquet-write").with_context(context)?;
-    let file = writer.into_inner().with_context(context)?;
-    file.sync_all().with_context(context)?;
-    Ok(())
+    let mut writer = StagedParquet::create(staging, relative, table)?;
+    writer.write(batch)?;
+    writer.finish()
+}
+
+/// A Parquet file of `table` being written into the staging folder, batch
+/// by batch, as ingest writes them.
+struct StagedParquet {
+    path: PathBuf,
+    writer: ArrowWriter<std::fs::File>,
+}
+
+impl StagedParquet {
+    fn create(staging: &mut Staging, relative: &str, table: Table) -> Result<StagedParquet> {
+        let (path, file) = staging.create(relative)?;
+        let writer = ArrowWriter::try_new(file, table.schema(), Some(writer_properties(table)))
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        Ok(StagedParquet { path, writer })
+    }
+
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .with_context(|| format!("cannot write `{}`", self.path.display()))
+    }
+
+    fn finish(mut self) -> Result<()> {
+        let context = || format!("cannot write `{}`", self.path.display());
+        // The row groups reach the file before its footer does: a crash here
+        // leaves a Parquet file without a footer in `_staging/`.
+        self.writer.flush().with_context(context)?;
+        crate::fault::point("mid-parquet-write").with_context(context)?;
+        let file = self.writer.into_inner().with_context(context)?;
+        file.sync_all().with_context(context)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
-use super::compact::{partition_files, read_all, sort};
-use super::{Staging, Table, write_parquet};
+use super::compact::{for_each_batch, partition_files, read_all, read_kept, sort};
+use super::{StagedParquet, Staging, Table, write_parquet};
 
 /// The sidecar naming a snapshot partition's sources.
 pub const BUILT_FROM: &str = "_built_from";
@@ -447,13 +447,39 @@ pub(super) fn build_as_of(
     let mut kept = 0;
     for (folder, keys) in &keep {
         for (_, daily, as_of) in Table::AS_OF {
-            let rows = filter_rows(&read_all(daily, &daily_files(daily, folder)?)?, keys)?;
+            let files = daily_files(daily, folder)?;
+            let relative = format!("{}/{folder}/part-{run_id}-asof.parquet", as_of.name());
+            let rows = if let [file] = files.as_slice() {
+                // A daily snapshot partition is one file in the table's
+                // sort order: its kept rows are in that order as read, and
+                // are written as they come.
+                let mut out: Option<StagedParquet> = None;
+                let mut rows = 0;
+                for_each_batch(daily, std::slice::from_ref(file), |batch| {
+                    let batch = filter_rows(&batch, keys)?;
+                    if batch.num_rows() == 0 {
+                        return Ok(());
+                    }
+                    rows += batch.num_rows() as u64;
+                    let writer = match &mut out {
+                        Some(writer) => writer,
+                        None => out.insert(StagedParquet::create(staging, &relative, as_of)?),
+                    };
+                    writer.write(&batch)
+                })?;
+                if let Some(writer) = out {
+                    writer.finish()?;
+                }
+                rows
+            } else {
+                let rows = read_kept(daily, &files, |batch| filter_rows(&batch, keys))?;
+                if rows.num_rows() > 0 {
+                    write_parquet(staging, &relative, as_of, &sort(as_of, &rows)?)?;
+                }
+                rows.num_rows() as u64
+            };
             if daily == Table::DailyReports {
-                kept += rows.num_rows() as u64;
-            }
-            if rows.num_rows() > 0 {
-                let relative = format!("{}/{folder}/part-{run_id}-asof.parquet", as_of.name());
-                write_parquet(staging, &relative, as_of, &sort(as_of, &rows)?)?;
+                kept += rows;
             }
         }
     }
@@ -547,5 +573,67 @@ fn fold<K: std::hash::Hash + Eq>(
         None => {
             newest.insert(key, (at, id.to_owned(), folder.to_owned()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing of raw files by table and day, and the as-of snapshot's
+    /// files.
+    fn listing(raw: &[(Table, &str, &str)]) -> Listing {
+        let mut names = Listing::new();
+        for (table, day, file) in raw {
+            names
+                .entry(*table)
+                .or_default()
+                .entry((*day).to_owned())
+                .or_default()
+                .push(format!("{}/date={day}/{file}", table.name()));
+        }
+        names
+            .entry(Table::AsOfReports)
+            .or_default()
+            .insert("2026-11-01".to_owned(), vec!["asof_reports/x".to_owned()]);
+        names
+    }
+
+    #[test]
+    fn the_as_of_snapshot_is_valid_while_every_raw_file_up_to_its_day_is_the_same() {
+        let built = listing(&[
+            (Table::Reports, "2026-11-01", "a.parquet"),
+            (Table::PolicyStates, "2026-11-01", "a.parquet"),
+            (Table::Reports, "2026-11-02", "b.parquet"),
+        ]);
+        let sidecar = as_of_text(&built, "2026-11-02");
+        assert!(sidecar.starts_with("as of 2026-11-02\n"), "{sidecar}");
+        let judge = |names: Listing| {
+            SnapshotDays::from_listing(names, &HashMap::new(), Some(&sidecar)).as_of
+        };
+        assert_eq!(judge(built.clone()), Some("2026-11-02".to_owned()));
+        // A later day's files do not touch it.
+        let mut later = built.clone();
+        later.get_mut(&Table::Reports).unwrap().insert(
+            "2026-11-03".to_owned(),
+            vec!["reports/date=2026-11-03/c.parquet".to_owned()],
+        );
+        assert_eq!(judge(later), Some("2026-11-02".to_owned()));
+        // A late file for an earlier day, or a merge, does.
+        let mut late = built.clone();
+        late.get_mut(&Table::PolicyStates)
+            .unwrap()
+            .get_mut("2026-11-01")
+            .unwrap()
+            .push("policy_states/date=2026-11-01/late.parquet".to_owned());
+        assert_eq!(judge(late), None);
+        // Without its files, or without a sidecar, there is none.
+        let mut gone = built.clone();
+        gone.remove(&Table::AsOfReports);
+        assert_eq!(judge(gone), None);
+        assert_eq!(
+            SnapshotDays::from_listing(built, &HashMap::new(), None).as_of,
+            None
+        );
     }
 }
