@@ -2,7 +2,7 @@
 # What `posture compact` buys (docs/compaction.md): a lake of DAYS days fed
 # by many small ingests (one per collector and day, so each day holds a few
 # small files per table), queried as ingested, after compaction without the
-# daily snapshot (its folders moved aside), and after compaction with it.
+# daily and as-of snapshots (their folders moved aside), and after compaction with them.
 # Best of RUNS wall-clock seconds per `posture query` process; checks that
 # every state gives the same CSV. Prints a Markdown table.
 #
@@ -37,8 +37,9 @@ for f in $(find "$inbox" -type f | sort -t/ -k2); do
   "$posture" ingest --lake "$lake" "$f" 2>/dev/null >/dev/null
 done
 
-files() { find "$lake" -name '*.parquet' -not -path '*/daily_*' | wc -l; }
-snapshot_files() { find "$lake" -path '*/daily_*' -name '*.parquet' | wc -l; }
+files() { find "$lake" -name '*.parquet' -not -path '*/daily_*' -not -path '*/asof_*' | wc -l; }
+snapshot_files() { find "$lake" \( -path '*/daily_*' -o -path '*/asof_*' \) -name '*.parquet' | wc -l; }
+snapshots=(daily_reports daily_policy_states daily_setting_states asof_reports asof_policy_states asof_setting_states)
 size() { du -sb --exclude=_staging "$lake" | cut -f1 | awk '{ printf "%.1f MiB", $1 / 1048576 }'; }
 
 
@@ -61,11 +62,11 @@ start=$(date +%s.%N)
 compact_s=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 tail -1 "$work/compact.log" >&2
 mkdir -p "$work/aside"
-for d in daily_reports daily_policy_states daily_setting_states; do
+for d in "${snapshots[@]}"; do
   [ -d "$lake/$d" ] && mv "$lake/$d" "$work/aside/"
 done
 measure merged
-for d in daily_reports daily_policy_states daily_setting_states; do
+for d in "${snapshots[@]}"; do
   [ -d "$work/aside/$d" ] && mv "$work/aside/$d" "$lake/"
 done
 measure snapshot
