@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, TimeDelta};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Date32Type, SchemaRef};
-use datafusion::catalog::{MemorySchemaProvider, TableProvider};
+use datafusion::catalog::{CatalogProvider, MemorySchemaProvider, TableProvider};
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -381,11 +381,7 @@ impl Engine {
             }
         }
         // The views are files now: the step's schema of views can go.
-        scope
-            .base
-            .catalog("datafusion")
-            .context("the session has no default catalog")?
-            .deregister_schema(&schema, true)?;
+        default_catalog(scope.base)?.deregister_schema(&schema, true)?;
         Ok(Step {
             last: to,
             views: computed,
@@ -483,12 +479,16 @@ fn spans_of(options: &SnapshotOptions) -> Vec<Span> {
     spans
 }
 
+/// The catalog of a session's schemas (`datafusion`).
+fn default_catalog(ctx: &SessionContext) -> Result<Arc<dyn CatalogProvider>> {
+    ctx.catalog("datafusion")
+        .context("the session has no default catalog")
+}
+
 /// A context over `base`'s catalog and runtime whose unqualified names
 /// resolve in `schema` (created when missing).
 fn context_in_schema(base: &SessionContext, schema: &str) -> Result<SessionContext> {
-    let catalog = base
-        .catalog("datafusion")
-        .context("the session has no default catalog")?;
+    let catalog = default_catalog(base)?;
     if catalog.schema(schema).is_none() {
         catalog.register_schema(schema, Arc::new(MemorySchemaProvider::new()))?;
     }
@@ -743,9 +743,7 @@ async fn range_stream(
 ) -> Result<SendableRecordBatchStream> {
     let state = ctx.state();
     let home = state.config().options().catalog.default_schema.clone();
-    let catalog = ctx
-        .catalog("datafusion")
-        .context("the session has no default catalog")?;
+    let catalog = default_catalog(ctx)?;
     let tables = catalog
         .schema(&home)
         .with_context(|| format!("the session has no schema `{home}`"))?;
