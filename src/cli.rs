@@ -256,21 +256,28 @@ pub enum Command {
         compact` rewrites each `date=` partition that holds more than one file as one file, \
         sorted and compressed as ingest writes, for every table. The rows are the same (it \
         checks the counts and fails, committing nothing, if they differ); queries give the same \
-        results; later ingests still recognise duplicates.",
+        results; later ingests still recognise duplicates.\n\n\
+        In the same commit it writes the snapshots that queries read instead of history: \
+        the daily snapshot of each day whose snapshot is missing or stale (each device's last \
+        report of the day), and the as-of snapshot of the newest day (each device's newest \
+        report by then, which a named query of one day reads). A snapshot is read only while \
+        the raw files it was built from are exactly those in the lake: a late report makes it \
+        stale, and queries read around it until the next compaction.",
         after_help = "It takes the lake's writer lock (an ingest waits for it, and it for an \
         ingest). Readers see the lake before or after, never half: a crash leaves the old \
         files or the merged ones, and the next posture command finishes a committed \
         compaction. It ends with the line\n  \
-        compacted: partitions=P files=BEFORE->AFTER bytes=BEFORE->AFTER rows=R\n\n\
-        Run it after ingest, e.g. nightly; it is a no-op (exit 0) when every partition \
-        already holds one file. See docs/compaction.md.\n\n\
+        compacted: partitions=P files=BEFORE->AFTER bytes=BEFORE->AFTER rows=R snapshots=S as_of=DAY\n\n\
+        Run it after ingest, e.g. nightly (`posture run` does); it is a no-op (exit 0) when \
+        every partition already holds one file and every snapshot is up to date. See \
+        docs/compaction.md.\n\n\
         Examples:\n  posture compact --lake lake/ --dry-run\n  posture compact --lake lake/"
     )]
     Compact {
         /// The lake folder
         #[arg(long, value_name = "LAKE", value_parser = lake_folder())]
         lake: PathBuf,
-        /// Only list the partitions that would be merged; change nothing
+        /// Only list the partitions that would be merged and the snapshots built; change nothing
         #[arg(long)]
         dry_run: bool,
     },
