@@ -131,8 +131,9 @@ pub enum Command {
         last_reports_of_day (each device's last report of each day), \
         inventory_status, device_exception_status; current_exceptions \
         (the exceptions in force). day_end_reports, day_end_policy_states, \
-        day_end_setting_states: what the snapshot views read, each day from the \
-        compacted daily snapshot where it is valid (docs/compaction.md).\n\n\
+        day_end_setting_states: each day's reports, only its last ones where the compacted \
+        daily snapshot is valid; the snapshot views read these, or the as-of snapshot where \
+        it is valid (docs/compaction.md).\n\n\
         Examples:\n  \
         posture sql --lake lake/ \"SELECT state, count(*) FROM current_policy_states GROUP BY state\"\n  \
         posture sql --lake lake/\n  \

@@ -319,9 +319,10 @@ impl Engine {
         // kept only (at 2,000,000 reports, `device_detail` 8.7 -> 6.8 s);
         // reading the as-of snapshot, whose rows all join, that is extra
         // work (docs/benchmarks.md). The environment may still say.
+        let one_day = (days == 1).then_some(self.as_of);
+        let reads_as_of = self.reads_as_of_snapshot(one_day);
         if std::env::var_os("DATAFUSION_EXECUTION_PARQUET_PUSHDOWN_FILTERS").is_none() {
-            config.options_mut().execution.parquet.pushdown_filters =
-                !self.reads_as_of_snapshot(cut.then_some(self.as_of), days == 1);
+            config.options_mut().execution.parquet.pushdown_filters = !reads_as_of;
         }
         let ctx = cluster::context(&self.engine, config, runtime).await?;
         functions::register(&ctx);
@@ -339,7 +340,7 @@ impl Engine {
                 ctx.register_table(table.name(), provider)?;
             }
         }
-        self.register_day_end_tables(&ctx, cut.then_some(self.as_of), days == 1)
+        self.register_day_end_tables(&ctx, cut.then_some(self.as_of), one_day)
             .await?;
         ctx.register_table(
             "snapshot_days",
@@ -373,6 +374,23 @@ impl Engine {
                 _ => {}
             }
         }
+        if reads_as_of && !cut {
+            // An analyst's `day_end_*` tables, and the views that show
+            // every day's reports, are whole; the snapshot views keep
+            // reading the as-of snapshot.
+            for (raw, _) in Table::SNAPSHOT {
+                ctx.deregister_table(format!("day_end_{}", raw.name()))?;
+            }
+            self.register_day_end_tables(&ctx, None, None).await?;
+            for (name, sql) in catalog::VIEWS {
+                if ["day_end_keyed_reports", "last_reports_of_day"].contains(&name) {
+                    ctx.deregister_table(name)?;
+                    ctx.sql(catalog::view_sql(name, sql, days))
+                        .await
+                        .with_context(|| format!("cannot create the view `{name}`"))?;
+                }
+            }
+        }
         Ok(ctx)
     }
 
@@ -381,18 +399,18 @@ impl Engine {
     /// last report of the day, with its rows) or else the raw partition. The
     /// views that need only each day's last report read these
     /// (docs/compaction.md); the same rows win there as in the raw tables.
-    /// With `cut`, only the days up to it. With `one_day` too (a session of
-    /// one snapshot day, the cut), a valid as-of snapshot of a day up to the
-    /// cut stands for every day up to its own: it holds each device's newest
+    /// With `cut`, only the days up to it. With `one_day` (a session whose
+    /// snapshot is that one day), a valid as-of snapshot of a day up to it
+    /// stands for every day up to its own: it holds each device's newest
     /// report by then, which is all such a snapshot's views need of them.
     pub(crate) async fn register_day_end_tables(
         &self,
         ctx: &SessionContext,
         cut: Option<NaiveDate>,
-        one_day: bool,
+        one_day: Option<NaiveDate>,
     ) -> Result<()> {
         let as_of = self
-            .reads_as_of_snapshot(cut, one_day)
+            .reads_as_of_snapshot(one_day)
             .then(|| self.snapshot.as_of.clone())
             .flatten();
         let cut = cut.map(|day| day.format("%Y-%m-%d").to_string());
@@ -445,14 +463,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Whether a session cut at `cut`, of one snapshot day or not, reads
-    /// the as-of snapshot (a valid one of a day up to the cut, on the local
-    /// engine) in place of the days up to its own.
-    fn reads_as_of_snapshot(&self, cut: Option<NaiveDate>, one_day: bool) -> bool {
-        let (Some(cut), Some(day)) = (cut, &self.snapshot.as_of) else {
+    /// Whether a session whose snapshot is the one day `one_day` reads the
+    /// as-of snapshot (a valid one of a day up to it, on the local engine)
+    /// in place of the days up to the as-of snapshot's.
+    fn reads_as_of_snapshot(&self, one_day: Option<NaiveDate>) -> bool {
+        let (Some(one_day), Some(day)) = (one_day, &self.snapshot.as_of) else {
             return false;
         };
-        one_day && self.engine == EngineKind::Local && *day <= cut.format("%Y-%m-%d").to_string()
+        self.engine == EngineKind::Local && *day <= one_day.format("%Y-%m-%d").to_string()
     }
 
     /// Runs a named query of `queries/`.

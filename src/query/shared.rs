@@ -189,7 +189,7 @@ impl Engine {
             for (name, provider) in &tables {
                 ctx.register_table(*name, Arc::clone(provider))?;
             }
-            self.register_day_end_tables(&ctx, Some(self.as_of), false)
+            self.register_day_end_tables(&ctx, Some(self.as_of), None)
                 .await?;
             ctx.register_table(
                 "snapshot_days",
@@ -352,7 +352,7 @@ impl Engine {
         for (name, provider) in scope.tables {
             ctx.register_table(*name, Arc::clone(provider))?;
         }
-        self.register_day_end_tables(&ctx, Some(to), false).await?;
+        self.register_day_end_tables(&ctx, Some(to), None).await?;
         let days = u32::try_from((to - from).num_days() + 1)?;
         ctx.register_table(
             "snapshot_days",

@@ -297,6 +297,26 @@ fn compact_merges_partitions_and_every_query_reads_the_same() {
         stderr(&o)
     );
     assert_eq!(late_seen, queries_csv(&lake, &names, &[]));
+
+    // An analyst's snapshot views read the as-of snapshot too, with the
+    // same rows as without it; the `day_end_*` tables and
+    // `last_reports_of_day` are whole (each day's, from the daily snapshot).
+    let only_daily = dir.path().join("without-as-of");
+    super::crash::copy_tree(&lake, &only_daily);
+    for table in ["asof_reports", "asof_policy_states", "asof_setting_states"] {
+        std::fs::remove_dir_all(only_daily.join(table)).unwrap();
+    }
+    for sql in [
+        "SELECT device_id || ',' || report_id || ',' || os_platform || ',' || CAST(stale AS VARCHAR) \
+         AS r FROM latest_reports ORDER BY r",
+        "SELECT device_id || ',' || policy_id || ',' || state AS r FROM current_policy_states ORDER BY r",
+        "SELECT device_id || ',' || compliance AS r FROM device_status ORDER BY r",
+        "SELECT CAST(count(*) AS VARCHAR) || ',' || CAST(count(DISTINCT date) AS VARCHAR) AS r \
+         FROM day_end_reports",
+        "SELECT CAST(count(*) AS VARCHAR) AS r FROM last_reports_of_day",
+    ] {
+        assert_eq!(column(&lake, sql), column(&only_daily, sql), "{sql}");
+    }
 }
 
 /// Removes the daily and as-of snapshots of a lake (a copy), leaving the
