@@ -185,17 +185,9 @@ impl Engine {
             } else {
                 format!("days_{days}")
             };
-            let ctx = context_in_schema(&base, &schema)?;
-            for (name, provider) in &tables {
-                ctx.register_table(*name, Arc::clone(provider))?;
-            }
-            self.register_day_end_tables(&ctx, Some(self.as_of), None)
+            let ctx = self
+                .days_context(&base, &tables, &schema, (self.as_of, days), options)
                 .await?;
-            ctx.register_table(
-                "snapshot_days",
-                snapshot_days(&ctx, self.as_of, options.stale_days, days)?,
-            )?;
-            ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
             let mut by_day = match (&computed_here, span.by_day) {
                 (Some(dir), true) => {
                     let scope = DayScope {
@@ -337,6 +329,31 @@ impl Engine {
         Ok(tables)
     }
 
+    /// A context in `schema` over `base` with the lake's `tables`, the
+    /// `day_end_*` tables cut at `last`, `snapshot_days` holding the `days`
+    /// days ending on `last`, and `parameters`: what a span or a step of
+    /// days creates its views in.
+    async fn days_context(
+        &self,
+        base: &SessionContext,
+        tables: &[(&str, Arc<dyn TableProvider>)],
+        schema: &str,
+        (last, days): (NaiveDate, u32),
+        options: &SnapshotOptions,
+    ) -> Result<SessionContext> {
+        let ctx = context_in_schema(base, schema)?;
+        for (name, provider) in tables {
+            ctx.register_table(*name, Arc::clone(provider))?;
+        }
+        self.register_day_end_tables(&ctx, Some(last), None).await?;
+        ctx.register_table(
+            "snapshot_days",
+            snapshot_days(&ctx, last, options.stale_days, days)?,
+        )?;
+        ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+        Ok(ctx)
+    }
+
     /// The views `views` of the days `from` to `to`, each computed into a
     /// file.
     async fn compute_days(
@@ -348,17 +365,10 @@ impl Engine {
         views: &[&'static str],
     ) -> Result<Step> {
         let schema = format!("days_{}_{}", from.format("%Y%m%d"), to.format("%Y%m%d"));
-        let ctx = context_in_schema(scope.base, &schema)?;
-        for (name, provider) in scope.tables {
-            ctx.register_table(*name, Arc::clone(provider))?;
-        }
-        self.register_day_end_tables(&ctx, Some(to), None).await?;
         let days = u32::try_from((to - from).num_days() + 1)?;
-        ctx.register_table(
-            "snapshot_days",
-            snapshot_days(&ctx, to, options.stale_days, days)?,
-        )?;
-        ctx.register_table("parameters", parameters(&ctx, self.as_of, options)?)?;
+        let ctx = self
+            .days_context(scope.base, scope.tables, &schema, (to, days), options)
+            .await?;
         let mut computed = HashMap::new();
         for (name, sql) in catalog::VIEWS {
             if computed.len() == views.len() {
