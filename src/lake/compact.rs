@@ -278,7 +278,7 @@ pub fn compact(lake: &Path, run_id: &str, dry_run: bool) -> Result<CompactSummar
 }
 
 /// A lake file's path relative to the lake, `/`-separated.
-fn relative_to(lake: &Path, file: &Path) -> String {
+pub(super) fn relative_to(lake: &Path, file: &Path) -> String {
     let relative = file
         .strip_prefix(lake)
         .expect("lake files are inside the lake");

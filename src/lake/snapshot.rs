@@ -16,11 +16,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use datafusion::arrow::array::{Array, AsArray, BooleanArray, RecordBatch};
+use datafusion::arrow::array::{
+    Array, AsArray, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use datafusion::arrow::compute::filter_record_batch;
 use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
-use super::compact::{for_each_batch, partition_files, read_all, read_kept, sort};
+use super::compact::{for_each_batch, partition_files, read_all, read_kept, relative_to, sort};
 use super::{StagedParquet, Staging, Table, write_parquet};
 
 /// The sidecar naming a snapshot partition's sources.
@@ -98,7 +100,7 @@ impl SnapshotDays {
     /// holds the read lock. An object store is listed and read by
     /// `query::location::store_snapshot`, then judged by `from_listing` too.
     pub fn of(lake: &Path) -> Result<SnapshotDays> {
-        let prefix = format!("{}=", super::PARTITION_COLUMN);
+        let prefix = partition_prefix();
         let mut names = Listing::new();
         for table in Self::LISTED {
             let by_day = names.entry(table).or_default();
@@ -289,19 +291,8 @@ pub(super) fn build(
 /// so none can be left out. Each device of `latest_reports` has its last
 /// report among these.
 fn last_reports_of_day(reports: &RecordBatch) -> HashSet<(String, String, i64)> {
-    let text = |name: &str| {
-        reports
-            .column_by_name(name)
-            .expect("reports column")
-            .as_string::<i32>()
-            .clone()
-    };
-    let (ids, devices, sources) = (text("report_id"), text("device_id"), text("source"));
-    let times = reports
-        .column_by_name("observed_at")
-        .expect("reports column")
-        .as_primitive::<TimestampMicrosecondType>()
-        .clone();
+    let (ids, devices, times) = report_keys(reports);
+    let sources = text(reports, "source");
     let mut keep = HashSet::new();
     let mut last: HashMap<&str, (i64, &str)> = HashMap::new();
     for i in 0..reports.num_rows() {
@@ -326,22 +317,31 @@ fn last_reports_of_day(reports: &RecordBatch) -> HashSet<(String, String, i64)> 
     keep
 }
 
-/// The rows of a report table whose (report_id, device_id, observed_at) is
-/// in `keep`: exactly the rows `current_policy_states` and
-/// `current_setting_states` join to a kept report.
-fn filter_rows(rows: &RecordBatch, keep: &HashSet<(String, String, i64)>) -> Result<RecordBatch> {
-    let text = |name: &str| {
-        rows.column_by_name(name)
-            .expect("report table column")
-            .as_string::<i32>()
-            .clone()
-    };
-    let (ids, devices) = (text("report_id"), text("device_id"));
-    let times = rows
+/// A text column of a batch of a report table.
+fn text(batch: &RecordBatch, name: &str) -> StringArray {
+    batch
+        .column_by_name(name)
+        .expect("report table column")
+        .as_string::<i32>()
+        .clone()
+}
+
+/// The key of each row of a batch of a report table: its report's
+/// (report_id, device_id, observed_at).
+fn report_keys(batch: &RecordBatch) -> (StringArray, StringArray, TimestampMicrosecondArray) {
+    let times = batch
         .column_by_name("observed_at")
         .expect("report table column")
         .as_primitive::<TimestampMicrosecondType>()
         .clone();
+    (text(batch, "report_id"), text(batch, "device_id"), times)
+}
+
+/// The rows of a report table whose (report_id, device_id, observed_at) is
+/// in `keep`: exactly the rows `current_policy_states` and
+/// `current_setting_states` join to a kept report.
+fn filter_rows(rows: &RecordBatch, keep: &HashSet<(String, String, i64)>) -> Result<RecordBatch> {
+    let (ids, devices, times) = report_keys(rows);
     let mask: BooleanArray = (0..rows.num_rows())
         .map(|i| {
             Some(keep.contains(&(
@@ -436,12 +436,7 @@ pub(super) fn build_as_of(
     }
     for (_, _, as_of) in Table::AS_OF {
         for file in super::table_files(lake, as_of)? {
-            let relative = file
-                .strip_prefix(lake)
-                .expect("lake files are inside the lake")
-                .to_string_lossy()
-                .replace(std::path::MAIN_SEPARATOR, "/");
-            staging.remove(&relative);
+            staging.remove(&relative_to(lake, &file));
         }
     }
     let mut kept = 0;
@@ -504,19 +499,8 @@ fn newest_of_day(
     newest: &mut HashMap<(bool, String), Newest>,
     folder: &str,
 ) -> HashSet<ReportKey> {
-    let text = |name: &str| {
-        reports
-            .column_by_name(name)
-            .expect("reports column")
-            .as_string::<i32>()
-            .clone()
-    };
-    let (ids, devices, sources) = (text("report_id"), text("device_id"), text("source"));
-    let times = reports
-        .column_by_name("observed_at")
-        .expect("reports column")
-        .as_primitive::<TimestampMicrosecondType>()
-        .clone();
+    let (ids, devices, times) = report_keys(reports);
+    let sources = text(reports, "source");
     let mut exported = HashSet::new();
     for i in 0..reports.num_rows() {
         let (id, device, at) = (ids.value(i), devices.value(i), times.value(i));
@@ -537,19 +521,8 @@ fn newest_exported_policies(
     newest_export: &mut HashMap<(String, String), Newest>,
     folder: &str,
 ) {
-    let text = |name: &str| {
-        states
-            .column_by_name(name)
-            .expect("policy_states column")
-            .as_string::<i32>()
-            .clone()
-    };
-    let (ids, devices, policies) = (text("report_id"), text("device_id"), text("policy_id"));
-    let times = states
-        .column_by_name("observed_at")
-        .expect("policy_states column")
-        .as_primitive::<TimestampMicrosecondType>()
-        .clone();
+    let (ids, devices, times) = report_keys(states);
+    let policies = text(states, "policy_id");
     for i in 0..states.num_rows() {
         let (id, device, at) = (ids.value(i), devices.value(i), times.value(i));
         if !exported.contains(&(id.to_owned(), device.to_owned(), at)) {

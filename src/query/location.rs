@@ -155,13 +155,8 @@ pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::
                     Table::DailyReports.name(),
                     lake::BUILT_FROM
                 ))?;
-                let text = match store.get(&key).await {
-                    Ok(got) => got.bytes().await?,
-                    Err(datafusion::object_store::Error::NotFound { .. }) => return Ok(None),
-                    Err(e) => return Err(e.into()),
-                };
-                let text = String::from_utf8_lossy(&text).into_owned();
-                anyhow::Ok(Some((day.clone(), text)))
+                let text = read_sidecar(store, &key).await?;
+                anyhow::Ok(text.map(|text| (day.clone(), text)))
             })
             .buffer_unordered(16)
             .try_filter_map(|found| async move { Ok(found) })
@@ -174,16 +169,24 @@ pub async fn store_snapshot(store: &dyn ObjectStore, url: &Url) -> Result<lake::
         Table::AsOfReports.name(),
         lake::BUILT_FROM
     ))?;
-    let as_of_sidecar = match store.get(&as_of_key).await {
-        Ok(got) => Some(String::from_utf8_lossy(&got.bytes().await?).into_owned()),
-        Err(datafusion::object_store::Error::NotFound { .. }) => None,
-        Err(e) => return Err(e.into()),
-    };
+    let as_of_sidecar = read_sidecar(store, &as_of_key).await?;
     Ok(lake::SnapshotDays::from_listing(
         names,
         &sidecars,
         as_of_sidecar.as_deref(),
     ))
+}
+
+/// The text of a snapshot's sidecar in the store, or None when there is
+/// none.
+async fn read_sidecar(store: &dyn ObjectStore, key: &StorePath) -> Result<Option<String>> {
+    match store.get(key).await {
+        Ok(got) => Ok(Some(
+            String::from_utf8_lossy(&got.bytes().await?).into_owned(),
+        )),
+        Err(datafusion::object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The day of `TABLE/date=YYYY-MM-DD/FILE`, or None for any other path.
